@@ -1,0 +1,109 @@
+"""Customers as columns: the arrival stream (non-homogeneous Poisson, exact per interval) and
+every random attribute a contact carries, drawn vectorised before the event loop starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cxsim.scenario import Scenario
+from cxsim.streams import Streams
+
+
+@dataclass
+class Arrivals:
+    """Front-door arrivals of one replication, sorted by time."""
+
+    time: np.ndarray
+    channel: np.ndarray
+    intent: np.ndarray
+    segment: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+
+@dataclass
+class Draws:
+    """Per-contact random attributes, aligned with the contacts they were drawn for."""
+
+    bot: np.ndarray  # bool: the channel has a bot
+    contained: np.ndarray  # bool: the bot resolves it
+    bot_time: np.ndarray  # seconds in the bot (0 without bot)
+    patience: np.ndarray  # seconds (inf: never abandons)
+    handle: list[np.ndarray]  # per tier: handle seconds (nan where the tier lacks the skill)
+    wrap: list[np.ndarray]  # per tier: wrap-up seconds
+    resolve_u: list[np.ndarray]  # per tier: uniform coin for resolution
+    recontact_u: np.ndarray  # uniform coin for coming back
+    recontact_delay: np.ndarray  # seconds until the recontact
+
+
+def _categorical(rng: np.random.Generator, probs: np.ndarray, size: int) -> np.ndarray:
+    if len(probs) == 1:
+        return np.zeros(size, dtype=np.int64)
+    return np.searchsorted(np.cumsum(probs), rng.random(size) * probs.sum(), side="right").clip(0, len(probs) - 1)
+
+
+def generate_arrivals(scenario: Scenario, streams: Streams) -> Arrivals:
+    """Poisson counts per interval, uniform times within it: exact for piecewise-constant rates."""
+    interval = scenario.horizon.interval_s
+    starts = np.arange(scenario.horizon.n_intervals) * interval
+    parts = []
+    for c, channel in enumerate(scenario.channels):
+        rng = streams(f"arrivals/{channel.name}")
+        counts = rng.poisson(channel.volumes)
+        n = int(counts.sum())
+        times = np.sort(np.repeat(starts, counts) + rng.random(n) * interval)
+        parts.append(
+            (
+                times,
+                np.full(n, c, dtype=np.int64),
+                _categorical(rng, channel.intent_mix, n),
+                _categorical(rng, channel.segment_mix, n),
+            )
+        )
+    time, channel, intent, segment = (np.concatenate(cols) for cols in zip(*parts, strict=True))
+    order = np.argsort(time, kind="stable")
+    return Arrivals(time[order], channel[order], intent[order], segment[order])
+
+
+def draw_attributes(
+    scenario: Scenario, streams: Streams, channel: np.ndarray, intent: np.ndarray, prefix: str = ""
+) -> Draws:
+    """Draw every random attribute for contacts of the given channels and intents.
+
+    Each source has its own stream (prefix distinguishes recontacts from first contacts, so
+    recontacts never shift the draws of first contacts between scenarios).
+    """
+    n = len(channel)
+    bot = np.zeros(n, dtype=bool)
+    contained = np.zeros(n, dtype=bool)
+    bot_time = np.zeros(n)
+    patience = np.full(n, np.inf)
+    rng_bot = streams(f"{prefix}bot")
+    bot_u = rng_bot.random(n)
+    for c, ch in enumerate(scenario.channels):
+        mask = channel == c
+        if ch.bot_containment is not None:
+            bot[mask] = True
+            contained[mask] = bot_u[mask] < ch.bot_containment[intent[mask]]
+        if ch.patience is not None:
+            patience[mask] = ch.patience.sample(streams(f"{prefix}patience/{ch.name}"), int(mask.sum()))
+    if bot.any() and scenario.bot_handle_time is not None:
+        bot_time[bot] = scenario.bot_handle_time.sample(rng_bot, int(bot.sum()))
+    factor = scenario.handle_time_factor[intent] * np.where(bot, scenario.context_handoff_factor, 1.0)
+    handle, wrap, resolve_u = [], [], []
+    for tier in scenario.tiers:
+        rng = streams(f"{prefix}handle/{tier.name}")
+        h = np.full(n, np.nan)
+        for c, dist in tier.handle_time.items():
+            mask = channel == c
+            h[mask] = dist.sample(rng, int(mask.sum()))
+        handle.append(h * factor)
+        wrap.append(tier.wrap_up.sample(streams(f"{prefix}wrap/{tier.name}"), n) if tier.wrap_up else np.zeros(n))
+        resolve_u.append(streams(f"{prefix}routing/{tier.name}").random(n))
+    rng_rc = streams(f"{prefix}recontact")
+    recontact_u = rng_rc.random(n)
+    delay = scenario.recontact_delay.sample(rng_rc, n) if scenario.recontact_delay else np.full(n, np.inf)
+    return Draws(bot, contained, bot_time, patience, handle, wrap, resolve_u, recontact_u, delay)

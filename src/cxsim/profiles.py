@@ -1,0 +1,112 @@
+"""Expected contact volume per staffing interval: a daily volume shaped by an intraday profile,
+or absolute per-interval volumes from a CSV as WFM tools export them."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cxsim.errors import ConfigError
+from cxsim.paths import profiles_dir
+
+VOLUME_COLUMNS = ("volume", "offered", "contacts", "calls")
+
+
+def resolve_path(path_text: str, base_dir: Path | None) -> Path:
+    """A relative path is tried from the working directory, then from the scenario's folder."""
+    path = Path(path_text).expanduser()
+    if not path.is_absolute() and not path.exists() and base_dir is not None:
+        path = base_dir / path
+    return path
+
+
+def read_csv(path: Path, key: str) -> list[dict[str, str]]:
+    if not path.is_file():
+        raise ConfigError(key, f"file '{path}' does not exist")
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(line for line in handle if not line.startswith("#")))
+    if not rows:
+        raise ConfigError(key, f"'{path}' has no data rows")
+    return rows
+
+
+def column_numbers(rows: list[dict[str, str]], column: str, path: Path, key: str) -> np.ndarray:
+    out = []
+    for lineno, row in enumerate(rows, start=2):
+        try:
+            value = float(row[column])
+        except (TypeError, ValueError):
+            raise ConfigError(key, f"'{path}' row {lineno}: {column}='{row[column]}' is not a number") from None
+        if value < 0:
+            raise ConfigError(key, f"'{path}' row {lineno}: {column} must be >= 0")
+        out.append(value)
+    return np.asarray(out, dtype=float)
+
+
+def load_weights(profile: Any, key: str, base_dir: Path | None = None) -> np.ndarray:
+    """Daily profile weights over equal bins covering 24 h (any bin count dividing 1440 min)."""
+    if profile is None or profile == "flat":
+        return np.ones(1)
+    if isinstance(profile, str):
+        named = profiles_dir() / f"{profile}.csv"
+        path = named if named.is_file() else resolve_path(profile, base_dir)
+        if not path.is_file():
+            known = sorted(p.stem for p in profiles_dir().glob("*.csv"))
+            raise ConfigError(
+                key, f"'{profile}' is neither a named profile ({', '.join(['flat', *known])}) nor a CSV file"
+            )
+        rows = read_csv(path, key)
+        column = "weight" if "weight" in rows[0] else list(rows[0])[-1]
+        weights = column_numbers(rows, column, path, key)
+    elif isinstance(profile, Sequence):
+        try:
+            weights = np.asarray([float(w) for w in profile], dtype=float)
+        except (TypeError, ValueError):
+            raise ConfigError(key, "a list profile must hold numbers") from None
+        if (weights < 0).any():
+            raise ConfigError(key, "profile weights must be >= 0")
+    else:
+        raise ConfigError(key, "must be a profile name, a list of weights or a CSV path")
+    if len(weights) == 0 or 1440 % len(weights) != 0:
+        raise ConfigError(key, f"needs a number of weights that divides a day into equal bins (got {len(weights)})")
+    if weights.sum() <= 0:
+        raise ConfigError(key, "profile weights must not all be zero")
+    return weights
+
+
+def daily_shares(weights: np.ndarray, intervals_per_day: int) -> np.ndarray:
+    """Share of a day's volume falling in each staffing interval (exact for piecewise-constant rates)."""
+    bin_edges = np.linspace(0.0, 1.0, len(weights) + 1)
+    cumulative = np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
+    at_edges = np.interp(np.linspace(0.0, 1.0, intervals_per_day + 1), bin_edges, cumulative)
+    return np.diff(at_edges)
+
+
+def read_volume_file(
+    path_text: str,
+    channel: str,
+    n_intervals: int,
+    intervals_per_day: int,
+    key: str,
+    base_dir: Path | None = None,
+) -> np.ndarray:
+    """Per-interval volumes from a CSV (one row per interval, in order; one day repeats)."""
+    path = resolve_path(path_text, base_dir)
+    rows = read_csv(path, key)
+    columns = list(rows[0])
+    column = next((c for c in (channel, *VOLUME_COLUMNS) if c in columns), None)
+    if column is None:
+        raise ConfigError(key, f"'{path}' needs a column named '{channel}' or one of {', '.join(VOLUME_COLUMNS)}")
+    volumes = column_numbers(rows, column, path, key)
+    if len(volumes) == n_intervals:
+        return volumes
+    if len(volumes) == intervals_per_day and n_intervals % intervals_per_day == 0:
+        return np.tile(volumes, n_intervals // intervals_per_day)
+    raise ConfigError(
+        key,
+        f"'{path}' has {len(volumes)} rows; need one per interval ({n_intervals}) or per interval of one day ({intervals_per_day})",
+    )

@@ -1,0 +1,107 @@
+"""What one replication leaves behind: columnar records of contacts, tier legs and agent time.
+
+Columns are numpy arrays (built from compact `array` buffers during the run), never one
+Python object per contact; KPIs are computed from them vectorised (metrics.py).
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+# leg outcomes
+RESOLVED, ESCALATED, UNRESOLVED, ABANDONED = 0, 1, 2, 3
+LEG_OUTCOMES = ("resolved", "escalated", "unresolved", "abandoned")
+
+
+@dataclass
+class Records:
+    """Everything the KPIs need from one replication."""
+
+    # contacts: first contacts in arrival order, then recontacts in creation order
+    arrival: np.ndarray  # front-door arrival (s)
+    channel: np.ndarray
+    intent: np.ndarray
+    segment: np.ndarray
+    issue: np.ndarray  # the first contact's id: recontacts share it
+    attempt: np.ndarray  # 0 first contact, 1.. recontacts
+    bot: np.ndarray  # bool: went through the bot
+    contained: np.ndarray  # bool: resolved by the bot
+    bot_time: np.ndarray  # seconds in the bot
+    # legs: one row per wait at a tier queue (served or abandoned)
+    leg_contact: np.ndarray
+    leg_tier: np.ndarray
+    leg_enqueued: np.ndarray
+    leg_start: np.ndarray  # nan: abandoned
+    leg_end: np.ndarray  # handle end, or abandonment time
+    leg_wrap: np.ndarray
+    leg_outcome: np.ndarray
+    # agents: busy periods of tiers with concurrency (pooled tiers' busy time is their legs)
+    busy_tier: np.ndarray
+    busy_start: np.ndarray
+    busy_end: np.ndarray
+    # agents present on shift: (tier, time, count) at every change
+    present_tier: np.ndarray
+    present_time: np.ndarray
+    present_count: np.ndarray
+    end_time: float  # when the last event happened
+
+    @property
+    def n_contacts(self) -> int:
+        return len(self.arrival)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the columns."""
+        return sum(getattr(self, f.name).nbytes for f in fields(self) if f.name != "end_time")
+
+
+def column(buffer: array, dtype: type = np.float64) -> np.ndarray:
+    """A numpy view-copy of an `array` buffer."""
+    return np.frombuffer(buffer, dtype=dtype).copy() if len(buffer) else np.zeros(0, dtype=dtype)
+
+
+def contacts_frame(
+    rec: Records, channels: tuple[str, ...], intents: tuple[str, ...], segments: tuple[str, ...], tiers: tuple[str, ...]
+) -> pd.DataFrame:
+    """One row per contact with every timestamp: arrival, queue entry, first answer, end, outcome."""
+    n = rec.n_contacts
+    first_start = np.full(n, np.nan)
+    end = np.where(rec.contained, rec.arrival + rec.bot_time, np.nan)
+    outcome = np.where(rec.contained, "contained", "unresolved").astype(object)
+    last_tier = np.full(n, -1)
+    legs = np.zeros(n, dtype=np.int64)
+    if len(rec.leg_contact):
+        order = np.lexsort((rec.leg_enqueued, rec.leg_contact))
+        lc = rec.leg_contact[order]
+        served = ~np.isnan(rec.leg_start[order])
+        np.fmin.at(first_start, lc[served], rec.leg_start[order][served])
+        last = np.r_[lc[1:] != lc[:-1], True]
+        ids = lc[last]
+        end[ids] = rec.leg_end[order][last]
+        out = rec.leg_outcome[order][last]
+        outcome[ids] = np.asarray(LEG_OUTCOMES, dtype=object)[out]
+        last_tier[ids] = rec.leg_tier[order][last]
+        np.add.at(legs, lc, 1)
+    entry = rec.arrival + rec.bot_time
+    return pd.DataFrame(
+        {
+            "contact": np.arange(n),
+            "issue": rec.issue,
+            "attempt": rec.attempt,
+            "channel": pd.Categorical.from_codes(rec.channel, channels),
+            "intent": pd.Categorical.from_codes(rec.intent, intents),
+            "segment": pd.Categorical.from_codes(rec.segment, segments),
+            "arrival_s": rec.arrival,
+            "bot": rec.bot,
+            "queue_entry_s": np.where(rec.contained, np.nan, entry),
+            "first_answer_s": first_start,
+            "end_s": end,
+            "outcome": outcome,
+            "last_tier": pd.Categorical.from_codes(last_tier, tiers),
+            "tier_visits": legs,
+        }
+    )

@@ -1,0 +1,147 @@
+"""The scenario and run settings as typed dataclasses: the schema every YAML is merged onto.
+
+OmegaConf (and so Hydra) rejects unknown keys and wrong types against these; `scenario.py`
+then checks the rules types cannot express (probabilities, cross references, files).
+Keys are the user interface: extend, never rename.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class DistConfig:
+    """A duration: `{dist, mean_s, cv}`, or empirical from `file`/`values`."""
+
+    dist: str = "exponential"
+    mean_s: float | None = None
+    cv: float | None = None
+    file: str | None = None
+    values: list[float] | None = None
+
+
+@dataclass
+class SLAConfig:
+    """Service-level target: `target` of contacts answered within `answer_within_s`."""
+
+    answer_within_s: float = 20.0
+    target: float = 0.80
+    formula: str = "offered"  # offered | answered | late_abandons | short_abandons_met
+
+
+@dataclass
+class HorizonConfig:
+    """Simulated span, the staffing/reporting interval and the warm-up excluded from KPIs."""
+
+    days: float = 1.0
+    interval_min: int = 30
+    warmup_min: float = 0.0
+
+
+@dataclass
+class ChannelConfig:
+    """One way in (voice, chat, email ...): volume, shape, mix, patience, SLA, concurrency."""
+
+    mode: str = "realtime"  # realtime | deferred
+    volume_per_day: float = 0.0
+    profile: Any = "flat"  # named curve, list of weights, or CSV path
+    volume_file: str | None = None  # CSV of per-interval volumes (overrides volume_per_day)
+    intents: dict[str, float] = field(default_factory=dict)
+    segments: dict[str, float] = field(default_factory=dict)
+    patience: Any = None  # a DistConfig mapping, or null: nobody abandons
+    sla: SLAConfig = field(default_factory=SLAConfig)
+    concurrency: int = 1
+    concurrency_slowdown: float = 0.0  # handle-time stretch per extra contact in hand
+
+
+@dataclass
+class IntentConfig:
+    """Why customers contact: what automation acts on."""
+
+    bot_containment: float = 0.0
+    handle_time_factor: float = 1.0
+    resolution: dict[str, float] = field(default_factory=dict)  # tier -> probability
+
+
+@dataclass
+class BotConfig:
+    """The self-service layer: channels it fronts, its handling time, the handoff benefit."""
+
+    channels: Any = field(default_factory=list)  # [chat, voice] or {chat: {containment: 0.4}}
+    handle_time: DistConfig = field(default_factory=lambda: DistConfig(dist="lognormal", mean_s=90.0, cv=0.8))
+    context_handoff_factor: float = 1.0
+
+
+@dataclass
+class TierConfig:
+    """A team: staffing, shrinkage, skills, handle and wrap-up times, resolution."""
+
+    staff: Any = 0  # number, list per interval, or CSV path
+    shrinkage: float = 0.0
+    skills: list[str] = field(default_factory=list)  # empty: every channel
+    handle_time: dict[str, DistConfig] = field(default_factory=dict)
+    wrap_up: Any = None  # a DistConfig mapping, or null: no after-contact work
+    resolution: float = 1.0
+
+
+@dataclass
+class OverflowConfig:
+    """Overflow rule: a contact waiting `after_s` at `from_tier` may also be taken by `to_tier`."""
+
+    from_tier: str = "tier1"
+    to_tier: str = "tier2"
+    after_s: float = 60.0
+
+
+@dataclass
+class RoutingConfig:
+    """Which waiting contact an idle agent takes, and where waiting contacts overflow."""
+
+    policy: Any = "fifo"  # fifo | priority | segment_priority | overflow | {_target_: ...}
+    priorities: dict[str, int] = field(default_factory=dict)  # channel -> rank, 0 first
+    segment_priorities: dict[str, int] = field(default_factory=dict)  # segment -> rank
+    overflow: list[OverflowConfig] = field(default_factory=list)
+
+
+@dataclass
+class RecontactConfig:
+    """Unresolved or abandoned customers who come back about the same issue."""
+
+    probability: float = 0.0
+    delay: DistConfig = field(default_factory=lambda: DistConfig(mean_s=86400.0))
+
+
+@dataclass
+class SatisfactionConfig:
+    """Projected-satisfaction model: `default`, or `{_target_: ...}`; coefficient overrides."""
+
+    model: Any = "default"
+    coefficients: dict[str, float] = field(default_factory=dict)
+    nps: bool = False
+
+
+@dataclass
+class CostConfig:
+    """Agent cost per paid hour per tier, bot cost per conversation."""
+
+    agent_hour: dict[str, float] = field(default_factory=dict)
+    bot_contact: float = 0.0
+
+
+@dataclass
+class ScenarioConfig:
+    """A complete support operation, as one YAML file in `scenarios/` describes it."""
+
+    name: str = "scenario"
+    description: str = ""
+    horizon: HorizonConfig = field(default_factory=HorizonConfig)
+    channels: dict[str, ChannelConfig] = field(default_factory=dict)
+    intents: dict[str, IntentConfig] = field(default_factory=dict)
+    bot: BotConfig = field(default_factory=BotConfig)
+    tiers: dict[str, TierConfig] = field(default_factory=dict)
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
+    recontact: RecontactConfig = field(default_factory=RecontactConfig)
+    satisfaction: SatisfactionConfig = field(default_factory=SatisfactionConfig)
+    costs: CostConfig = field(default_factory=CostConfig)
