@@ -30,6 +30,7 @@ from cxsim.profiles import (
     resolve_path,
 )
 from cxsim.routing import build_policy
+from cxsim.satisfaction import build_model
 from cxsim.schema import ScenarioConfig
 
 SLA_FORMULAS = ("offered", "answered", "late_abandons", "short_abandons_met")
@@ -110,7 +111,8 @@ class Scenario:
     recontact_probability: float
     recontact_delay: Distribution | None
     bot_contact_cost: float
-    satisfaction: Mapping[str, Any]
+    satisfaction: Any  # the model: score(Experience) -> probabilities
+    nps: bool
     config: Mapping[str, Any]
 
     def channel_index(self, name: str) -> int:
@@ -486,6 +488,7 @@ def compile_scenario(cfg: Any, base_dir: Path | None = None) -> Scenario:
         recontact_probability=recontact_p,
         recontact_delay=recontact_delay,
         bot_contact_cost=_non_negative(cfg.costs.bot_contact, "costs.bot_contact"),
-        satisfaction=OmegaConf.to_container(cfg.satisfaction, resolve=True),
+        satisfaction=build_model(OmegaConf.to_container(cfg.satisfaction, resolve=True)),
+        nps=bool(cfg.satisfaction.nps),
         config=OmegaConf.to_container(cfg, resolve=True),
     )

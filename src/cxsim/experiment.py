@@ -1,0 +1,140 @@
+"""Replications of a scenario: seeds, parallel processes, and means with 95% confidence intervals.
+
+Replication r of an experiment with root `seed` draws from streams keyed by (seed, r, source),
+so results are identical whatever the number of workers, and two scenarios run with the same
+seed see the same customers (common random numbers).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from cxsim.errors import ConfigError
+from cxsim.metrics import replication_tables
+from cxsim.records import contacts_frame
+from cxsim.scenario import Scenario
+from cxsim.world import simulate_replication
+
+SUMMARY_KEYS = ["scope", "name", "metric"]
+INTERVAL_KEYS = ["interval_start", "scope", "name", "metric"]
+
+
+@dataclass
+class Results:
+    """KPI tables of an experiment: `summary` and `intervals` (mean, ci95, n), optional `contacts`."""
+
+    scenario: Scenario
+    seed: int
+    replications: int
+    summary: pd.DataFrame
+    intervals: pd.DataFrame
+    per_replication: pd.DataFrame  # summary values of every replication (column `replication`)
+    contacts: pd.DataFrame | None = None
+
+    def kpi(self, metric: str, scope: str = "overall", name: str = "all") -> float:
+        """Mean of one KPI across replications, e.g. `res.kpi("service_level", "channel", "voice")`."""
+        row = self.summary[(self.summary.scope == scope) & (self.summary.name == name) & (self.summary.metric == metric)]
+        if row.empty:
+            raise KeyError(f"no KPI {scope}/{name}/{metric}")
+        return float(row["mean"].iloc[0])
+
+    def values(self, metric: str, scope: str = "overall", name: str = "all") -> np.ndarray:
+        """The per-replication values of one KPI, in replication order."""
+        t = self.per_replication
+        rows = t[(t.scope == scope) & (t.name == name) & (t.metric == metric)].sort_values("replication")
+        return rows["value"].to_numpy()
+
+
+def run_replication(
+    scenario: Scenario, seed: int, replication: int, keep_contacts: bool
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """Simulate one replication and reduce it to KPI rows (and contact rows if asked)."""
+    records = simulate_replication(scenario, seed, replication)
+    summary, intervals = replication_tables(scenario, records)
+    contacts = None
+    if keep_contacts:
+        contacts = contacts_frame(
+            records, tuple(c.name for c in scenario.channels), scenario.intents, scenario.segments,
+            tuple(t.name for t in scenario.tiers),
+        )
+        contacts.insert(0, "replication", replication)
+    for table in (summary, intervals):
+        table.insert(0, "replication", replication)
+    return summary, intervals, contacts
+
+
+def confidence_table(per_rep: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Mean, 95% t-interval half-width and count of `value` over replications, per key."""
+    grouped = per_rep.groupby(keys, sort=False, observed=True)["value"]
+    out = grouped.agg(mean="mean", sd="std", n="count").reset_index()
+    t = stats.t.ppf(0.975, np.maximum(out["n"] - 1, 1))
+    out["ci95"] = np.where(out["n"] > 1, t * out["sd"] / np.sqrt(out["n"]), np.nan)
+    return out[[*keys, "mean", "ci95", "n"]]
+
+
+def simulate(
+    scenario: Scenario,
+    replications: int = 10,
+    seed: int = 0,
+    workers: int = 1,
+    contacts: bool = False,
+    progress: bool | Callable[[int, int], None] = False,
+) -> Results:
+    """Run `replications` independent replications (in `workers` processes) and aggregate KPIs.
+
+    `progress=True` shows a progress bar; a callable gets (done, total) after each replication.
+    """
+    if replications < 1:
+        raise ConfigError("replications", f"must be >= 1 (got {replications})")
+    if workers < 1:
+        raise ConfigError("workers", f"must be >= 1 (got {workers})")
+    if seed < 0:
+        raise ConfigError("seed", f"must be >= 0 (got {seed})")
+    workers = min(workers, replications, os.cpu_count() or 1)
+    results: list = [None] * replications
+    bar = None
+    if progress is True:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=replications, desc=f"{scenario.name}: replications", unit="rep", leave=False)
+
+    def done(r: int, value: tuple) -> None:
+        results[r] = value
+        finished = sum(x is not None for x in results)
+        if bar is not None:
+            bar.update(1)
+        elif callable(progress):
+            progress(finished, replications)
+
+    try:
+        if workers == 1:
+            for r in range(replications):
+                done(r, run_replication(scenario, seed, r, contacts))
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = {pool.submit(run_replication, scenario, seed, r, contacts): r for r in range(replications)}
+                from concurrent.futures import as_completed
+
+                for future in as_completed(futures):
+                    done(futures[future], future.result())
+    finally:
+        if bar is not None:
+            bar.close()
+    per_rep = pd.concat([s for s, _, _ in results], ignore_index=True)
+    per_interval = pd.concat([i for _, i, _ in results], ignore_index=True)
+    return Results(
+        scenario=scenario,
+        seed=seed,
+        replications=replications,
+        summary=confidence_table(per_rep, SUMMARY_KEYS),
+        intervals=confidence_table(per_interval, INTERVAL_KEYS),
+        per_replication=per_rep,
+        contacts=pd.concat([c for _, _, c in results], ignore_index=True) if contacts else None,
+    )

@@ -1,0 +1,355 @@
+"""KPI tables of one replication, computed vectorised from its records.
+
+Definitions (docs/kpis.md states them for users):
+- offered: contacts reaching an agent queue (after the bot) in the window, by queue-entry time;
+  answered / abandoned refer to that first queue; contained: resolved by the bot.
+- service_level: per the channel's `sla.formula` (default answered within T / offered).
+- asa_s: mean wait of answered; wait_mean_s: mean wait of all offered (abandoned until leaving).
+- aht_s: handle + wrap-up per served tier leg. occupancy: busy agent-time / staffed agent-time
+  (busy = at least one contact in hand); utilisation: contact slots in use / slots staffed.
+- fcr: issues resolved by their first contact / issues; resolution_time: issue start -> resolving
+  contact's end, across escalations and recontacts; backlog: contacts waiting at an instant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cxsim.records import ABANDONED, ESCALATED, RESOLVED, Records
+from cxsim.satisfaction import Experience
+from cxsim.scenario import Scenario
+
+SUMMARY_COLUMNS = ["scope", "name", "metric", "value"]
+INTERVAL_COLUMNS = ["interval_start", "scope", "name", "metric", "value"]
+
+
+def span_integral(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Total (weighted) length of the spans [start, end) falling in each bin between `edges`."""
+    if len(starts) == 0:
+        return np.zeros(len(edges) - 1)
+    w = np.ones(len(starts)) if weights is None else weights
+
+    def cumulative(points: np.ndarray) -> np.ndarray:
+        order = np.argsort(points)
+        p, pw = points[order], w[order]
+        cw, cpw = np.r_[0.0, np.cumsum(pw)], np.r_[0.0, np.cumsum(p * pw)]
+        k = np.searchsorted(p, edges, side="right")
+        return cw[k] * edges - cpw[k]
+
+    return np.diff(cumulative(starts) - cumulative(ends))
+
+
+def step_integral(times: np.ndarray, values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Integral over each bin of a step function that takes `values[i]` from `times[i]` on."""
+    if len(times) == 0:
+        return np.zeros(len(edges) - 1)
+    breaks = np.r_[times, edges[-1]]
+    area = np.r_[0.0, np.cumsum(values * np.diff(np.maximum.accumulate(breaks)))]
+    cumulative = np.interp(edges, np.maximum.accumulate(breaks), area, left=0.0)
+    return np.diff(cumulative)
+
+
+def count_at(enter: np.ndarray, leave: np.ndarray, instants: np.ndarray) -> np.ndarray:
+    """How many spans [enter, leave) contain each instant."""
+    return np.searchsorted(np.sort(enter), instants, side="right") - np.searchsorted(
+        np.sort(leave), instants, side="right"
+    )
+
+
+@dataclass
+class ContactView:
+    """Per-contact arrays derived from the legs: first queue, outcome, work, satisfaction."""
+
+    has_leg: np.ndarray
+    enq: np.ndarray
+    answered: np.ndarray
+    abandoned: np.ndarray
+    wait: np.ndarray
+    first_response: np.ndarray
+    transfers: np.ndarray
+    work: np.ndarray
+    served_legs: np.ndarray
+    resolved: np.ndarray
+    end: np.ndarray
+    threshold: np.ndarray
+    sl_num: np.ndarray
+    sl_den: np.ndarray
+    csat: np.ndarray
+
+
+def contact_view(scn: Scenario, rec: Records) -> ContactView:
+    """Derive each contact's experience from its tier legs."""
+    n = rec.n_contacts
+    order = np.lexsort((rec.leg_enqueued, rec.leg_contact))
+    lc = rec.leg_contact[order]
+    enq_l, start_l, end_l = rec.leg_enqueued[order], rec.leg_start[order], rec.leg_end[order]
+    out_l, wrap_l = rec.leg_outcome[order], rec.leg_wrap[order]
+    first = np.r_[True, lc[1:] != lc[:-1]] if len(lc) else np.zeros(0, bool)
+    last = np.r_[lc[1:] != lc[:-1], True] if len(lc) else np.zeros(0, bool)
+    has_leg = np.zeros(n, bool)
+    has_leg[lc[first]] = True
+    enq = np.full(n, np.nan)
+    enq[lc[first]] = enq_l[first]
+    start = np.full(n, np.nan)
+    start[lc[first]] = start_l[first]
+    first_end = np.full(n, np.nan)
+    first_end[lc[first]] = end_l[first]
+    answered = has_leg & ~np.isnan(start)
+    wait = np.where(answered, start - enq, first_end - enq)
+    last_out = np.full(n, -1)
+    last_out[lc[last]] = out_l[last]
+    end = np.where(rec.contained, rec.arrival + rec.bot_time, np.nan)
+    end[lc[last]] = end_l[last]
+    served = ~np.isnan(start_l)
+    transfers = np.bincount(lc[out_l == ESCALATED], minlength=n)
+    work = np.bincount(lc[served], weights=(end_l - start_l + wrap_l)[served], minlength=n)
+    served_legs = np.bincount(lc[served], minlength=n)
+    abandoned = has_leg & (last_out == ABANDONED)
+    first_abandoned = has_leg & ~answered
+    resolved = rec.contained | (last_out == RESOLVED)
+    threshold = np.asarray([c.sla.answer_within_s for c in scn.channels])[rec.channel]
+    formula = np.asarray([c.sla.formula for c in scn.channels])[rec.channel]
+    within = wait <= threshold
+    num = answered & within
+    num = np.where(formula == "short_abandons_met", num | (first_abandoned & within), num)
+    den = has_leg.copy()
+    den = np.where(formula == "answered", answered, den)
+    den = np.where(formula == "late_abandons", answered | (first_abandoned & ~within), den)
+    experience = Experience(
+        wait_s=np.where(has_leg, wait, 0.0), abandoned=abandoned, contained=rec.contained,
+        bot_handoff=rec.bot & ~rec.contained, transfers=transfers, resolved=resolved, attempt=rec.attempt,
+    )
+    csat = np.asarray(scn.satisfaction.score(experience), dtype=float)
+    return ContactView(
+        has_leg=has_leg, enq=enq, answered=answered, abandoned=first_abandoned, wait=wait,
+        first_response=np.where(answered, start - rec.arrival, np.nan), transfers=transfers, work=work,
+        served_legs=served_legs, resolved=resolved, end=end, threshold=threshold, sl_num=num, sl_den=den, csat=csat,
+    )
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+
+def _sums(codes: np.ndarray, size: int, values: np.ndarray | None = None) -> np.ndarray:
+    """Per-group sums (counts without values) over contacts with code >= 0."""
+    keep = codes >= 0
+    weights = None if values is None else np.asarray(values, dtype=float)[keep]
+    return np.bincount(codes[keep], weights=weights, minlength=size).astype(float)
+
+
+def queue_metrics(v: ContactView, rec: Records, codes: np.ndarray, size: int) -> dict[str, np.ndarray]:
+    """Offered-based KPIs per group; `codes` is the group of each offered contact, -1 elsewhere."""
+    codes = np.where(v.has_leg, codes, -1)
+    offered = _sums(codes, size)
+    answered = _sums(codes, size, v.answered)
+    abandoned = _sums(codes, size, v.abandoned)
+    wait = np.nan_to_num(v.wait)
+    return {
+        "offered": offered,
+        "answered": answered,
+        "abandoned": abandoned,
+        "service_level": _ratio(_sums(codes, size, v.sl_num), _sums(codes, size, v.sl_den)),
+        "asa_s": _ratio(_sums(codes, size, np.where(v.answered, wait, 0)), answered),
+        "wait_mean_s": _ratio(_sums(codes, size, wait), offered),
+        "abandon_rate": _ratio(abandoned, offered),
+        "aht_s": _ratio(_sums(codes, size, v.work), _sums(codes, size, v.served_legs)),
+        "escalation_rate": _ratio(_sums(codes, size, v.answered & (v.transfers > 0)), answered),
+        "first_response_mean_s": _ratio(_sums(codes, size, np.nan_to_num(v.first_response)), answered),
+    }
+
+
+def door_metrics(v: ContactView, rec: Records, codes: np.ndarray, size: int) -> dict[str, np.ndarray]:
+    """Front-door KPIs per group (every arriving contact, bot-contained ones included)."""
+    contained = _sums(codes, size, rec.contained)
+    return {
+        "contained": contained,
+        "containment_rate": _ratio(contained, _sums(codes, size, rec.bot)),
+        "csat": _ratio(_sums(codes, size, v.csat), _sums(codes, size)),
+    }
+
+
+def issue_metrics(v: ContactView, rec: Records, codes: np.ndarray, size: int) -> dict[str, np.ndarray]:
+    """Issue KPIs per group of the issue's first contact: FCR and end-to-end resolution time."""
+    first = rec.attempt == 0
+    n_issues = int(first.sum())
+    res_end = np.full(n_issues, np.nan)
+    resolved = v.resolved
+    res_end[rec.issue[resolved]] = v.end[resolved]
+    issue_codes = codes[first]
+    time = res_end - rec.arrival[first]
+    fcr = _ratio(_sums(issue_codes, size, resolved[first]), _sums(issue_codes, size))
+    ok = ~np.isnan(time)
+    mean = _ratio(_sums(np.where(ok, issue_codes, -1), size, np.nan_to_num(time)), _sums(np.where(ok, issue_codes, -1), size))
+    p90 = np.full(size, np.nan)
+    keep = ok & (issue_codes >= 0)
+    if keep.any():
+        frame = pd.DataFrame({"g": issue_codes[keep], "t": time[keep]})
+        q = frame.groupby("g")["t"].quantile(0.9)
+        p90[q.index.to_numpy()] = q.to_numpy()
+    return {"fcr": fcr, "resolution_time_mean_s": mean, "resolution_time_p90_s": p90}
+
+
+def _interval_of(times: np.ndarray, scn: Scenario) -> np.ndarray:
+    """Reporting interval of each time; -1 outside [warm-up, horizon end)."""
+    h = scn.horizon
+    idx = np.floor(np.nan_to_num(times, nan=-1.0) / h.interval_s).astype(np.int64)
+    inside = (times >= h.warmup_s) & (times < h.end_s)
+    return np.where(inside, idx, -1)
+
+
+def _tier_time(scn: Scenario, rec: Records, edges: np.ndarray) -> dict[str, np.ndarray]:
+    """Per tier and bin: busy agent-time, slot-time in use and staffed agent-time (tiers x bins)."""
+    n_t, bins = len(scn.tiers), len(edges) - 1
+    busy, slots, present = np.zeros((n_t, bins)), np.zeros((n_t, bins)), np.zeros((n_t, bins))
+    served = ~np.isnan(rec.leg_start)
+    for k, tier in enumerate(scn.tiers):
+        legs = served & (rec.leg_tier == k)
+        starts, ends = rec.leg_start[legs], rec.leg_end[legs] + rec.leg_wrap[legs]
+        capacity = np.lcm.reduce([scn.channels[c].concurrency for c in tier.skills])
+        units = np.asarray([capacity // scn.channels[c].concurrency if c in tier.skills else 0
+                            for c in range(len(scn.channels))])[rec.channel[rec.leg_contact[legs]]]
+        slots[k] = span_integral(starts, ends, edges, units / capacity)
+        if capacity == 1:
+            busy[k] = slots[k]
+        else:
+            mine = rec.busy_tier == k
+            busy[k] = span_integral(rec.busy_start[mine], rec.busy_end[mine], edges)
+        mine = rec.present_tier == k
+        present[k] = step_integral(rec.present_time[mine], rec.present_count[mine].astype(float), edges)
+    return {"busy": busy, "slots": slots, "present": present}
+
+
+def replication_tables(scn: Scenario, rec: Records) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The summary and per-interval KPI rows of one replication (value column, not yet averaged)."""
+    h = scn.horizon
+    v = contact_view(scn, rec)
+    n_c, n_t, n_i = len(scn.channels), len(scn.tiers), len(scn.intents)
+    n_int = h.n_intervals
+    q_int = _interval_of(v.enq, scn)  # offered by queue-entry time
+    d_int = _interval_of(rec.arrival, scn)  # front door by arrival time
+    q_in, d_in = q_int >= 0, d_int >= 0
+    edges = np.r_[np.maximum(np.arange(n_int) * h.interval_s, h.warmup_s), h.end_s]
+    edges = np.maximum.accumulate(edges)
+    starts = np.arange(n_int) * h.interval_s
+    live = edges[1:] > edges[:-1]  # intervals with any time after the warm-up
+
+    summary: list[tuple] = []
+    intervals: list[pd.DataFrame] = []
+
+    def add(scope: str, names: list[str], metrics: dict[str, np.ndarray]) -> None:
+        for metric, values in metrics.items():
+            for g, name in enumerate(names):
+                summary.append((scope, name, metric, float(values[g])))
+
+    def add_intervals(scope: str, names: list[str], metrics: dict[str, np.ndarray]) -> None:
+        g = len(names)
+        for metric, values in metrics.items():
+            grid = np.asarray(values, dtype=float).reshape(n_int, g)[live]
+            intervals.append(pd.DataFrame({
+                "interval_start": np.repeat(starts[live], g), "scope": scope,
+                "name": np.tile(names, int(live.sum())), "metric": metric, "value": grid.ravel(),
+            }))
+
+    def kpis(codes_q: np.ndarray, codes_d: np.ndarray, size: int) -> dict[str, np.ndarray]:
+        return {**queue_metrics(v, rec, codes_q, size), **door_metrics(v, rec, codes_d, size),
+                **issue_metrics(v, rec, codes_d, size)}
+
+    channels = [c.name for c in scn.channels]
+    tier_names = [t.name for t in scn.tiers]
+    overall = kpis(np.where(q_in, 0, -1), np.where(d_in, 0, -1), 1)
+    by_channel = kpis(np.where(q_in, rec.channel, -1), np.where(d_in, rec.channel, -1), n_c)
+    by_intent = kpis(np.where(q_in, rec.intent, -1), np.where(d_in, rec.intent, -1), n_i)
+
+    # backlog: contacts waiting in agent queues at the end of the horizon and of each interval
+    waiting_until = np.where(np.isnan(rec.leg_start), rec.leg_end, rec.leg_start)
+    leg_channel = rec.channel[rec.leg_contact]
+    backlog_end = np.asarray([count_at(rec.leg_enqueued[leg_channel == c], waiting_until[leg_channel == c],
+                                       np.asarray([h.end_s]))[0] for c in range(n_c)], dtype=float)
+    overall["backlog_end"] = np.asarray([backlog_end.sum()])
+    by_channel["backlog_end"] = backlog_end
+
+    # agents: occupancy, utilisation, cost
+    time = _tier_time(scn, rec, edges)
+    window = edges[1:] - edges[:-1]
+    staff = np.stack([t.staff for t in scn.tiers])  # heads per interval
+    agent_cost = np.stack([t.staff * t.agent_hour_cost for t in scn.tiers]) * window / 3600.0
+    bot_cost = _sums(d_int, n_int, rec.bot) * scn.bot_contact_cost
+    tiers = {
+        **_tier_queue(v, rec, scn, n_t),
+        "occupancy": _ratio(time["busy"].sum(1), time["present"].sum(1)),
+        "utilisation": _ratio(time["slots"].sum(1), time["present"].sum(1)),
+        "agents": _ratio(time["present"].sum(1), np.full(n_t, window.sum())),
+        "cost_total": agent_cost.sum(1),
+    }
+    doors = _sums(np.where(d_in, 0, -1), 1)
+    cost_total = agent_cost.sum() + bot_cost.sum()
+    resolved_issues = _sums(np.where(d_in & (rec.attempt == 0), 0, -1), 1, v.resolved[rec.issue])
+    overall.update({
+        "occupancy": _ratio(np.atleast_1d(time["busy"].sum()), np.atleast_1d(time["present"].sum())),
+        "utilisation": _ratio(np.atleast_1d(time["slots"].sum()), np.atleast_1d(time["present"].sum())),
+        "cost_total": np.asarray([cost_total]),
+        "cost_per_contact": _ratio(np.asarray([cost_total]), doors),
+        "cost_per_resolved": _ratio(np.asarray([cost_total]), resolved_issues),
+    })
+    add("overall", ["all"], overall)
+    add("channel", channels, by_channel)
+    add("tier", tier_names, tiers)
+    add("intent", list(scn.intents), by_intent)
+
+    # per interval
+    add_intervals("overall", ["all"], {
+        **{k: x for k, x in queue_metrics(v, rec, q_int, n_int).items() if k in _INTERVAL_QUEUE},
+        **door_metrics(v, rec, d_int, n_int),
+        "cost_total": agent_cost.sum(0) + bot_cost,
+    })
+    cq = np.where(q_in, q_int * n_c + rec.channel, -1)
+    cd = np.where(d_in, d_int * n_c + rec.channel, -1)
+    per_channel = {k: x for k, x in queue_metrics(v, rec, cq, n_int * n_c).items() if k in _INTERVAL_QUEUE}
+    per_channel.update(door_metrics(v, rec, cd, n_int * n_c))
+    queue_time = np.stack([span_integral(rec.leg_enqueued[leg_channel == c], waiting_until[leg_channel == c], edges)
+                           for c in range(n_c)], axis=1)
+    per_channel["queue_mean"] = _ratio(queue_time, window[:, None]).ravel()
+    per_channel["backlog"] = np.stack([count_at(rec.leg_enqueued[leg_channel == c], waiting_until[leg_channel == c],
+                                                edges[1:]) for c in range(n_c)], axis=1).ravel().astype(float)
+    add_intervals("channel", channels, per_channel)
+    add_intervals("tier", tier_names, {
+        "occupancy": _ratio(time["busy"], time["present"]).T.ravel(),
+        "utilisation": _ratio(time["slots"], time["present"]).T.ravel(),
+        "agents": _ratio(time["present"], window[None, :]).T.ravel(),
+        "staff": staff.T.ravel(),
+        "cost_total": agent_cost.T.ravel(),
+    })
+    summary_df = pd.DataFrame(summary, columns=SUMMARY_COLUMNS)
+    intervals_df = pd.concat(intervals, ignore_index=True) if intervals else pd.DataFrame(columns=INTERVAL_COLUMNS)
+    return summary_df, intervals_df
+
+
+_INTERVAL_QUEUE = ("offered", "answered", "abandoned", "service_level", "asa_s", "abandon_rate", "aht_s")
+
+
+def _tier_queue(v: ContactView, rec: Records, scn: Scenario, n_t: int) -> dict[str, np.ndarray]:
+    """Queue KPIs per tier from its legs (every wait at the tier, escalations included)."""
+    codes = np.where(_interval_of(rec.leg_enqueued, scn) >= 0, rec.leg_tier, -1)
+    served = ~np.isnan(rec.leg_start)
+    wait = np.where(served, rec.leg_start, rec.leg_end) - rec.leg_enqueued
+    within = wait <= v.threshold[rec.leg_contact]
+    offered = _sums(codes, n_t)
+    answered = _sums(codes, n_t, served)
+    abandoned = _sums(codes, n_t, rec.leg_outcome == ABANDONED)
+    work = np.where(served, rec.leg_end - rec.leg_start + rec.leg_wrap, 0.0)
+    return {
+        "offered": offered,
+        "answered": answered,
+        "abandoned": abandoned,
+        "service_level": _ratio(_sums(codes, n_t, served & within), offered),
+        "asa_s": _ratio(_sums(codes, n_t, np.where(served, wait, 0.0)), answered),
+        "wait_mean_s": _ratio(_sums(codes, n_t, wait), offered),
+        "abandon_rate": _ratio(abandoned, offered),
+        "aht_s": _ratio(_sums(codes, n_t, work), answered),
+        "escalation_rate": _ratio(_sums(codes, n_t, rec.leg_outcome == ESCALATED), answered),
+    }
