@@ -1,9 +1,9 @@
 """cxsim: discrete-event simulation for capacity planning of customer-support operations.
 
-    import cxsim
-    scn = cxsim.load_scenario("baseline", overrides=["tiers.tier1.staff=42"])
-    res = cxsim.simulate(scn, replications=20, seed=7, workers=2)
-    res.summary  # scope, name, metric, mean, ci95, n
+import cxsim
+scn = cxsim.load_scenario("baseline", overrides=["tiers.tier1.staff=42"])
+res = cxsim.simulate(scn, replications=20, seed=7, workers=2)
+res.summary  # scope, name, metric, mean, ci95, n
 """
 
 from cxsim import analytic

@@ -40,7 +40,9 @@ class Results:
 
     def kpi(self, metric: str, scope: str = "overall", name: str = "all") -> float:
         """Mean of one KPI across replications, e.g. `res.kpi("service_level", "channel", "voice")`."""
-        row = self.summary[(self.summary.scope == scope) & (self.summary.name == name) & (self.summary.metric == metric)]
+        row = self.summary[
+            (self.summary.scope == scope) & (self.summary.name == name) & (self.summary.metric == metric)
+        ]
         if row.empty:
             raise KeyError(f"no KPI {scope}/{name}/{metric}")
         return float(row["mean"].iloc[0])
@@ -61,7 +63,10 @@ def run_replication(
     contacts = None
     if keep_contacts:
         contacts = contacts_frame(
-            records, tuple(c.name for c in scenario.channels), scenario.intents, scenario.segments,
+            records,
+            tuple(c.name for c in scenario.channels),
+            scenario.intents,
+            scenario.segments,
             tuple(t.name for t in scenario.tiers),
         )
         contacts.insert(0, "replication", replication)

@@ -26,7 +26,9 @@ SUMMARY_COLUMNS = ["scope", "name", "metric", "value"]
 INTERVAL_COLUMNS = ["interval_start", "scope", "name", "metric", "value"]
 
 
-def span_integral(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+def span_integral(
+    starts: np.ndarray, ends: np.ndarray, edges: np.ndarray, weights: np.ndarray | None = None
+) -> np.ndarray:
     """Total (weighted) length of the spans [start, end) falling in each bin between `edges`."""
     if len(starts) == 0:
         return np.zeros(len(edges) - 1)
@@ -119,14 +121,31 @@ def contact_view(scn: Scenario, rec: Records) -> ContactView:
     den = np.where(formula == "answered", answered, den)
     den = np.where(formula == "late_abandons", answered | (first_abandoned & ~within), den)
     experience = Experience(
-        wait_s=np.where(has_leg, wait, 0.0), abandoned=abandoned, contained=rec.contained,
-        bot_handoff=rec.bot & ~rec.contained, transfers=transfers, resolved=resolved, attempt=rec.attempt,
+        wait_s=np.where(has_leg, wait, 0.0),
+        abandoned=abandoned,
+        contained=rec.contained,
+        bot_handoff=rec.bot & ~rec.contained,
+        transfers=transfers,
+        resolved=resolved,
+        attempt=rec.attempt,
     )
     csat = np.asarray(scn.satisfaction.score(experience), dtype=float)
     return ContactView(
-        has_leg=has_leg, enq=enq, answered=answered, abandoned=first_abandoned, wait=wait,
-        first_response=np.where(answered, start - rec.arrival, np.nan), transfers=transfers, work=work,
-        served_legs=served_legs, resolved=resolved, end=end, threshold=threshold, sl_num=num, sl_den=den, csat=csat,
+        has_leg=has_leg,
+        enq=enq,
+        answered=answered,
+        abandoned=first_abandoned,
+        wait=wait,
+        first_response=np.where(answered, start - rec.arrival, np.nan),
+        transfers=transfers,
+        work=work,
+        served_legs=served_legs,
+        resolved=resolved,
+        end=end,
+        threshold=threshold,
+        sl_num=num,
+        sl_den=den,
+        csat=csat,
     )
 
 
@@ -184,7 +203,9 @@ def issue_metrics(v: ContactView, rec: Records, codes: np.ndarray, size: int) ->
     time = res_end - rec.arrival[first]
     fcr = _ratio(_sums(issue_codes, size, resolved[first]), _sums(issue_codes, size))
     ok = ~np.isnan(time)
-    mean = _ratio(_sums(np.where(ok, issue_codes, -1), size, np.nan_to_num(time)), _sums(np.where(ok, issue_codes, -1), size))
+    mean = _ratio(
+        _sums(np.where(ok, issue_codes, -1), size, np.nan_to_num(time)), _sums(np.where(ok, issue_codes, -1), size)
+    )
     p90 = np.full(size, np.nan)
     keep = ok & (issue_codes >= 0)
     if keep.any():
@@ -211,8 +232,9 @@ def _tier_time(scn: Scenario, rec: Records, edges: np.ndarray) -> dict[str, np.n
         legs = served & (rec.leg_tier == k)
         starts, ends = rec.leg_start[legs], rec.leg_end[legs] + rec.leg_wrap[legs]
         capacity = np.lcm.reduce([scn.channels[c].concurrency for c in tier.skills])
-        units = np.asarray([capacity // scn.channels[c].concurrency if c in tier.skills else 0
-                            for c in range(len(scn.channels))])[rec.channel[rec.leg_contact[legs]]]
+        units = np.asarray(
+            [capacity // scn.channels[c].concurrency if c in tier.skills else 0 for c in range(len(scn.channels))]
+        )[rec.channel[rec.leg_contact[legs]]]
         slots[k] = span_integral(starts, ends, edges, units / capacity)
         if capacity == 1:
             busy[k] = slots[k]
@@ -250,14 +272,24 @@ def replication_tables(scn: Scenario, rec: Records) -> tuple[pd.DataFrame, pd.Da
         g = len(names)
         for metric, values in metrics.items():
             grid = np.asarray(values, dtype=float).reshape(n_int, g)[live]
-            intervals.append(pd.DataFrame({
-                "interval_start": np.repeat(starts[live], g), "scope": scope,
-                "name": np.tile(names, int(live.sum())), "metric": metric, "value": grid.ravel(),
-            }))
+            intervals.append(
+                pd.DataFrame(
+                    {
+                        "interval_start": np.repeat(starts[live], g),
+                        "scope": scope,
+                        "name": np.tile(names, int(live.sum())),
+                        "metric": metric,
+                        "value": grid.ravel(),
+                    }
+                )
+            )
 
     def kpis(codes_q: np.ndarray, codes_d: np.ndarray, size: int) -> dict[str, np.ndarray]:
-        return {**queue_metrics(v, rec, codes_q, size), **door_metrics(v, rec, codes_d, size),
-                **issue_metrics(v, rec, codes_d, size)}
+        return {
+            **queue_metrics(v, rec, codes_q, size),
+            **door_metrics(v, rec, codes_d, size),
+            **issue_metrics(v, rec, codes_d, size),
+        }
 
     channels = [c.name for c in scn.channels]
     tier_names = [t.name for t in scn.tiers]
@@ -268,8 +300,13 @@ def replication_tables(scn: Scenario, rec: Records) -> tuple[pd.DataFrame, pd.Da
     # backlog: contacts waiting in agent queues at the end of the horizon and of each interval
     waiting_until = np.where(np.isnan(rec.leg_start), rec.leg_end, rec.leg_start)
     leg_channel = rec.channel[rec.leg_contact]
-    backlog_end = np.asarray([count_at(rec.leg_enqueued[leg_channel == c], waiting_until[leg_channel == c],
-                                       np.asarray([h.end_s]))[0] for c in range(n_c)], dtype=float)
+    backlog_end = np.asarray(
+        [
+            count_at(rec.leg_enqueued[leg_channel == c], waiting_until[leg_channel == c], np.asarray([h.end_s]))[0]
+            for c in range(n_c)
+        ],
+        dtype=float,
+    )
     overall["backlog_end"] = np.asarray([backlog_end.sum()])
     by_channel["backlog_end"] = backlog_end
 
@@ -289,41 +326,62 @@ def replication_tables(scn: Scenario, rec: Records) -> tuple[pd.DataFrame, pd.Da
     doors = _sums(np.where(d_in, 0, -1), 1)
     cost_total = agent_cost.sum() + bot_cost.sum()
     resolved_issues = _sums(np.where(d_in & (rec.attempt == 0), 0, -1), 1, v.resolved[rec.issue])
-    overall.update({
-        "occupancy": _ratio(np.atleast_1d(time["busy"].sum()), np.atleast_1d(time["present"].sum())),
-        "utilisation": _ratio(np.atleast_1d(time["slots"].sum()), np.atleast_1d(time["present"].sum())),
-        "cost_total": np.asarray([cost_total]),
-        "cost_per_contact": _ratio(np.asarray([cost_total]), doors),
-        "cost_per_resolved": _ratio(np.asarray([cost_total]), resolved_issues),
-    })
+    overall.update(
+        {
+            "occupancy": _ratio(np.atleast_1d(time["busy"].sum()), np.atleast_1d(time["present"].sum())),
+            "utilisation": _ratio(np.atleast_1d(time["slots"].sum()), np.atleast_1d(time["present"].sum())),
+            "cost_total": np.asarray([cost_total]),
+            "cost_per_contact": _ratio(np.asarray([cost_total]), doors),
+            "cost_per_resolved": _ratio(np.asarray([cost_total]), resolved_issues),
+        }
+    )
     add("overall", ["all"], overall)
     add("channel", channels, by_channel)
     add("tier", tier_names, tiers)
     add("intent", list(scn.intents), by_intent)
 
     # per interval
-    add_intervals("overall", ["all"], {
-        **{k: x for k, x in queue_metrics(v, rec, q_int, n_int).items() if k in _INTERVAL_QUEUE},
-        **door_metrics(v, rec, d_int, n_int),
-        "cost_total": agent_cost.sum(0) + bot_cost,
-    })
+    add_intervals(
+        "overall",
+        ["all"],
+        {
+            **{k: x for k, x in queue_metrics(v, rec, q_int, n_int).items() if k in _INTERVAL_QUEUE},
+            **door_metrics(v, rec, d_int, n_int),
+            "cost_total": agent_cost.sum(0) + bot_cost,
+        },
+    )
     cq = np.where(q_in, q_int * n_c + rec.channel, -1)
     cd = np.where(d_in, d_int * n_c + rec.channel, -1)
     per_channel = {k: x for k, x in queue_metrics(v, rec, cq, n_int * n_c).items() if k in _INTERVAL_QUEUE}
     per_channel.update(door_metrics(v, rec, cd, n_int * n_c))
-    queue_time = np.stack([span_integral(rec.leg_enqueued[leg_channel == c], waiting_until[leg_channel == c], edges)
-                           for c in range(n_c)], axis=1)
+    queue_time = np.stack(
+        [span_integral(rec.leg_enqueued[leg_channel == c], waiting_until[leg_channel == c], edges) for c in range(n_c)],
+        axis=1,
+    )
     per_channel["queue_mean"] = _ratio(queue_time, window[:, None]).ravel()
-    per_channel["backlog"] = np.stack([count_at(rec.leg_enqueued[leg_channel == c], waiting_until[leg_channel == c],
-                                                edges[1:]) for c in range(n_c)], axis=1).ravel().astype(float)
+    per_channel["backlog"] = (
+        np.stack(
+            [
+                count_at(rec.leg_enqueued[leg_channel == c], waiting_until[leg_channel == c], edges[1:])
+                for c in range(n_c)
+            ],
+            axis=1,
+        )
+        .ravel()
+        .astype(float)
+    )
     add_intervals("channel", channels, per_channel)
-    add_intervals("tier", tier_names, {
-        "occupancy": _ratio(time["busy"], time["present"]).T.ravel(),
-        "utilisation": _ratio(time["slots"], time["present"]).T.ravel(),
-        "agents": _ratio(time["present"], window[None, :]).T.ravel(),
-        "staff": staff.T.ravel(),
-        "cost_total": agent_cost.T.ravel(),
-    })
+    add_intervals(
+        "tier",
+        tier_names,
+        {
+            "occupancy": _ratio(time["busy"], time["present"]).T.ravel(),
+            "utilisation": _ratio(time["slots"], time["present"]).T.ravel(),
+            "agents": _ratio(time["present"], window[None, :]).T.ravel(),
+            "staff": staff.T.ravel(),
+            "cost_total": agent_cost.T.ravel(),
+        },
+    )
     summary_df = pd.DataFrame(summary, columns=SUMMARY_COLUMNS)
     intervals_df = pd.concat(intervals, ignore_index=True) if intervals else pd.DataFrame(columns=INTERVAL_COLUMNS)
     return summary_df, intervals_df

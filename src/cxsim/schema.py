@@ -145,3 +145,32 @@ class ScenarioConfig:
     recontact: RecontactConfig = field(default_factory=RecontactConfig)
     satisfaction: SatisfactionConfig = field(default_factory=SatisfactionConfig)
     costs: CostConfig = field(default_factory=CostConfig)
+
+
+@dataclass
+class OutputConfig:
+    """What a run writes besides the KPI tables."""
+
+    contacts: bool = False  # contacts.parquet: one row per contact with every timestamp
+
+
+@dataclass
+class ReportConfig:
+    """Whether a run also writes its HTML report."""
+
+    enabled: bool = False
+
+
+@dataclass
+class RunConfig(ScenarioConfig):
+    """A scenario plus how to run it: the schema of the `cxsim` command's config."""
+
+    replications: int = 10
+    seed: int = 0
+    workers: int = 1
+    progress: bool = True
+    output: OutputConfig = field(default_factory=OutputConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
+
+
+RUN_KEYS = ("replications", "seed", "workers", "progress", "output", "report")

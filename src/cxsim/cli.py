@@ -1,0 +1,150 @@
+"""The `cxsim` command: a thin Hydra app over `cxsim.app.run` (and `cxsim report`, `cxsim staff`).
+
+Before Hydra starts, the command composes the config for every combination a sweep asks for
+and validates it, so a user mistake prints one line naming the key and the rule, exits 2 and
+leaves nothing in results/. Only this module touches Hydra's app machinery.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from cxsim.errors import ConfigError
+from cxsim.paths import configs_dir, scenarios_dir
+
+MAX_PREFLIGHT_JOBS = 1000
+USER_ERROR = 2
+
+
+def register_configs() -> None:
+    """Put the run schema and every shipped scenario into Hydra's ConfigStore."""
+    from hydra.core.config_store import ConfigStore
+
+    from cxsim.schema import RunConfig
+
+    store = ConfigStore.instance()
+    store.store(group="schema", name="run", node=RunConfig, package="_global_")
+    for path in sorted(scenarios_dir().glob("*.yaml")):
+        store.store(group="scenario", name=path.stem, node=OmegaConf.load(path), package="_global_")
+
+
+def _hydra_error(exc: Exception) -> ConfigError:
+    """Hydra's composition errors as one line naming the key."""
+    text = str(exc)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+    if "Could not find 'scenario/" in text:
+        name = text.split("Could not find 'scenario/")[1].split("'")[0]
+        from cxsim.scenario import scenario_names
+
+        return ConfigError("scenario", f"unknown scenario '{name}' (shipped: {', '.join(scenario_names())})")
+    if "Could not override '" in text or "Could not append to config" in text:
+        key = text.split("'")[1]
+        return ConfigError(key, "unknown key (check the spelling; see docs/reference.md)")
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None and getattr(cause, "full_key", None):
+        return ConfigError(cause.full_key, str(cause).splitlines()[0])
+    return ConfigError("overrides", first)
+
+
+def _combinations(overrides: list[str], multirun: bool) -> list[list[str]]:
+    """Expand sweep overrides (a=1,2 / range / choice) into the job override lists."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    axes = []
+    for o in parsed:
+        if o.is_sweep_override():
+            if not multirun:
+                raise ConfigError(o.key_or_group, f"'{o.input_line}' sweeps several values; add -m to run one job each")
+            axes.append([f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()])
+        else:
+            axes.append([o.input_line])
+    return [list(combo) for combo in itertools.product(*axes)]
+
+
+def preflight(config_name: str, overrides: list[str], multirun: bool, config_dir: str | None) -> None:
+    """Compose and validate every job's config; raise ConfigError on the first mistake."""
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    from cxsim.app import validate
+
+    extra = [f"hydra.searchpath=[file://{Path(config_dir).resolve()}]"] if config_dir else []
+    try:
+        jobs = _combinations(overrides, multirun)
+    except HydraException as exc:
+        raise ConfigError("overrides", str(exc).splitlines()[0]) from None
+    for combo in jobs[:MAX_PREFLIGHT_JOBS]:
+        with initialize_config_dir(config_dir=str(configs_dir()), version_base="1.3", job_name="cxsim"):
+            try:
+                cfg = compose(config_name=config_name, overrides=[*combo, *extra])
+            except (HydraException, OmegaConfBaseException) as exc:
+                raise _hydra_error(exc) from None
+        validate(cfg)
+
+
+def _task(cfg: DictConfig) -> Any:
+    """One Hydra job: run the scenario into the job's output directory."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from cxsim.app import run
+    from cxsim.outputs import write_text
+    from cxsim.sweep import ERROR_FILE
+
+    hc = HydraConfig.get()
+    out = Path(hc.runtime.output_dir)
+    try:
+        return run(cfg, out, list(hc.overrides.task))
+    except Exception as exc:
+        if hc.mode == RunMode.MULTIRUN:  # keep the sweep going; the summary reports the failure
+            detail = str(exc) if isinstance(exc, ConfigError) else traceback.format_exc()
+            write_text(out / ERROR_FILE, f"{type(exc).__name__}: {detail}\n")
+            print(f"cxsim: job {hc.job.num} failed: {exc}", file=sys.stderr)
+            return None
+        raise
+
+
+def _run_hydra(config_name: str, argv: list[str]) -> None:
+    import hydra
+
+    register_configs()
+    sys.argv = [sys.argv[0], *argv]
+    hydra.main(version_base="1.3", config_path=str(configs_dir()), config_name=config_name)(_task)()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `cxsim` console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "report":
+        from cxsim.report import main as report_main
+
+        sys.exit(report_main(args[1:]))
+    config_name = "config"
+    if args and args[0] == "staff":
+        config_name, args = "staff", args[1:]
+    from hydra._internal.utils import get_args_parser
+
+    parsed, _ = get_args_parser().parse_known_args(args)
+    informational = parsed.help or parsed.hydra_help or parsed.cfg or parsed.info or parsed.shell_completion
+    if not informational:
+        register_configs()
+        try:
+            preflight(
+                parsed.config_name or config_name, list(parsed.overrides), bool(parsed.multirun), parsed.config_dir
+            )
+        except ConfigError as exc:
+            print(f"cxsim: error: {exc}", file=sys.stderr)
+            sys.exit(USER_ERROR)
+    _run_hydra(config_name, args)
+
+
+if __name__ == "__main__":
+    main()
