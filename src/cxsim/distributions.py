@@ -154,11 +154,11 @@ def make_distribution(spec: Any, key: str, base_dir: Path | None = None) -> Dist
         raise ConfigError(f"{key}.mean_s", f"must be > 0 (got {mean})")
     if name == "fixed":
         if cv not in (None, 0):
-            raise ConfigError(f"{key}.cv", "a fixed duration has cv 0")
+            raise ConfigError(f"{key}.cv", f"a fixed duration has cv 0 (got {cv}; an override merges into the old mapping: add cv:null)")
         return Fixed(mean)
     if name == "exponential":
         if cv not in (None, 1):
-            raise ConfigError(f"{key}.cv", "an exponential has cv 1; use gamma or lognormal")
+            raise ConfigError(f"{key}.cv", f"an exponential has cv 1 (got {cv}; use gamma or lognormal, or cv:null)")
         return Exponential(mean)
     if cv is None:
         raise ConfigError(f"{key}.cv", f"is required for {name}")

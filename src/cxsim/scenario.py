@@ -174,7 +174,12 @@ def apply_overrides(cfg: DictConfig, overrides: Sequence[str]) -> None:
                 node.pop(leaf)
                 continue
             value = override.value()
-            if override.is_add():
+            if isinstance(value, dict):  # a whole new mapping (e.g. +tiers.tier2={...}): merge it in place
+                nested: Any = value
+                for part in reversed(key.split(".")):
+                    nested = {part: nested}
+                cfg.merge_with(nested)
+            elif override.is_add():
                 OmegaConf.update(cfg, key, value, merge=True, force_add=True)
             else:
                 OmegaConf.update(cfg, key, value, merge=True)
