@@ -39,9 +39,9 @@ def test_empirical_resamples_and_rescales(tmp_path) -> None:
 
 def test_impossible_specs_are_refused() -> None:
     """Negative means, a cv for an exponential and unknown names name the offending key."""
-    with pytest.raises(ConfigError, match="x.mean_s"):
+    with pytest.raises(ConfigError, match=r"x\.mean_s"):
         make_distribution({"dist": "gamma", "mean_s": -1, "cv": 1}, "x")
-    with pytest.raises(ConfigError, match="x.cv"):
+    with pytest.raises(ConfigError, match=r"x\.cv"):
         make_distribution({"dist": "exponential", "mean_s": 1, "cv": 0.5}, "x")
-    with pytest.raises(ConfigError, match="x.dist"):
+    with pytest.raises(ConfigError, match=r"x\.dist"):
         make_distribution({"dist": "pareto", "mean_s": 1}, "x")

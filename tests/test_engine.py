@@ -24,7 +24,7 @@ def baseline_records():
 def test_every_contact_ends_exactly_once(baseline_records) -> None:
     """Contained contacts have no tier leg; every other contact has exactly one terminal leg
     (resolved, unresolved or abandoned), and all its earlier legs are escalations."""
-    scn, rec = baseline_records
+    _, rec = baseline_records
     n = rec.n_contacts
     terminal = np.isin(rec.leg_outcome, [RESOLVED, UNRESOLVED, ABANDONED])
     terminal_per_contact = np.bincount(rec.leg_contact[terminal], minlength=n)

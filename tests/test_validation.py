@@ -56,7 +56,7 @@ def test_a_channel_no_tier_serves_is_refused() -> None:
 
 def test_unknown_scenario_lists_the_shipped_ones() -> None:
     """An unknown name says which scenarios exist."""
-    with pytest.raises(ConfigError, match="unknown scenario 'nope'.*baseline"):
+    with pytest.raises(ConfigError, match=r"unknown scenario 'nope'.*baseline"):
         cxsim.load_scenario("nope")
 
 

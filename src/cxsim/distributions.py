@@ -154,7 +154,7 @@ def make_distribution(spec: Any, key: str, base_dir: Path | None = None) -> Dist
         raise ConfigError(f"{key}.mean_s", f"must be > 0 (got {mean})")
     if name == "fixed":
         if cv not in (None, 0):
-            raise ConfigError(f"{key}.cv", f"a fixed duration has cv 0 (got {cv}; an override merges into the old mapping: add cv:null)")
+            raise ConfigError(f"{key}.cv", f"a fixed duration has cv 0 (got {cv}; overrides merge: add cv:null)")
         return Fixed(mean)
     if name == "exponential":
         if cv not in (None, 1):
