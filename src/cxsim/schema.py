@@ -69,7 +69,7 @@ class IntentConfig:
 class BotConfig:
     """The self-service layer: channels it fronts, its handling time, the handoff benefit."""
 
-    channels: Any = field(default_factory=list)  # [chat, voice] or {chat: {containment: 0.4}}
+    channels: Any = None  # [chat, voice] or {chat: {containment: 0.4}}; null: no bot (None, so either form merges)
     handle_time: DistConfig = field(default_factory=lambda: DistConfig(dist="lognormal", mean_s=90.0, cv=0.8))
     context_handoff_factor: float = 1.0
 

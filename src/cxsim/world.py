@@ -453,9 +453,12 @@ class World:
                 self._agent_idle(tier, agent)
                 self._retire(tier, agent)
             return
+        since = tier.busy_since[agent]
         self._fill(tier, agent)
         if tier.load[agent] == 0:
             self._agent_idle(tier, agent)
+        else:  # refilled without a break (a new contact at load 0 restarts busy_since): keep the span whole
+            tier.busy_since[agent] = since
 
     def _fill(self, tier: TierState, agent: int) -> None:
         while tier.entries:
