@@ -59,9 +59,20 @@ class Records:
         return sum(getattr(self, f.name).nbytes for f in fields(self) if f.name != "end_time")
 
 
-def column(buffer: array, dtype: type = np.float64) -> np.ndarray:
-    """A numpy view-copy of an `array` buffer."""
-    return np.frombuffer(buffer, dtype=dtype).copy() if len(buffer) else np.zeros(0, dtype=dtype)
+_DTYPES = {"d": np.float64, "f": np.float32, "b": np.int8, "h": np.int16, "i": np.int32, "q": np.int64}
+
+
+def packed(typecode: str, values: np.ndarray) -> array:
+    """A growable compact buffer holding `values` (typecode as in the `array` module)."""
+    buffer = array(typecode)
+    buffer.frombytes(np.ascontiguousarray(values, dtype=_DTYPES[typecode]).data.cast("B"))
+    return buffer
+
+
+def column(buffer: array) -> np.ndarray:
+    """The buffer as a numpy array, without copying."""
+    dtype = _DTYPES[buffer.typecode]
+    return np.frombuffer(buffer, dtype=dtype) if len(buffer) else np.zeros(0, dtype=dtype)
 
 
 def contacts_frame(

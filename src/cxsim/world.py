@@ -19,7 +19,7 @@ import simpy
 from simpy.events import NORMAL, Event
 
 from cxsim.contacts import Draws, draw_attributes, generate_arrivals
-from cxsim.records import ABANDONED, ESCALATED, RESOLVED, UNRESOLVED, Records, column
+from cxsim.records import ABANDONED, ESCALATED, RESOLVED, UNRESOLVED, Records, column, packed
 from cxsim.scenario import Scenario
 from cxsim.streams import Streams
 
@@ -103,47 +103,40 @@ class World:
         self.n_seg, self.n_int = len(scenario.segments), len(scenario.intents)
         self.recontact_p = scenario.recontact_probability
         # leg and agent buffers
-        self.leg_contact, self.leg_tier, self.leg_outcome = array("q"), array("q"), array("q")
-        self.leg_enq, self.leg_start, self.leg_end, self.leg_wrap = array("d"), array("d"), array("d"), array("d")
-        self.busy_tier, self.busy_start, self.busy_end = array("q"), array("d"), array("d")
-        self.present_tier, self.present_time, self.present_count = array("q"), array("d"), array("q")
+        self.leg_contact, self.leg_tier, self.leg_outcome = array("i"), array("h"), array("b")
+        self.leg_enq, self.leg_start, self.leg_end, self.leg_wrap = array("d"), array("d"), array("d"), array("f")
+        self.busy_tier, self.busy_start, self.busy_end = array("h"), array("d"), array("d")
+        self.present_tier, self.present_time, self.present_count = array("h"), array("d"), array("i")
 
     # ------------------------------------------------------------ set-up
 
     def _load_contacts(self) -> None:
-        """Draw first contacts and their attributes; keep them as compact per-contact columns."""
+        """Draw first contacts and their attributes; keep them as compact per-contact columns
+        (8-byte floats for times, 4-byte floats for durations and coins, small ints for codes)."""
         scn = self.scenario
         arr = generate_arrivals(scn, self.streams)
         draws = draw_attributes(scn, self.streams, arr.channel, arr.intent)
         n = len(arr)
-
-        def f(x: np.ndarray) -> array:
-            return array("d", np.ascontiguousarray(x, dtype=np.float64).tobytes())
-
-        def q(x: np.ndarray) -> array:
-            return array("q", np.ascontiguousarray(x, dtype=np.int64).tobytes())
-
-        self.arrival, self.channel, self.intent, self.segment = (
-            f(arr.time),
-            q(arr.channel),
-            q(arr.intent),
-            q(arr.segment),
+        self.arrival, self.bot_time = packed("d", arr.time), packed("d", draws.bot_time)
+        self.channel, self.intent, self.segment = (
+            packed("h", arr.channel),
+            packed("h", arr.intent),
+            packed("h", arr.segment),
         )
-        self.issue, self.attempt = q(np.arange(n)), q(np.zeros(n))
-        self.issue_start = f(arr.time)
-        self.bot, self.contained, self.bot_time = q(draws.bot), q(draws.contained), f(draws.bot_time)
-        self.patience = f(draws.patience)
-        self.handle = [f(h) for h in draws.handle]
-        self.wrap = [f(w) for w in draws.wrap]
-        self.resolve_u = [f(u) for u in draws.resolve_u]
-        self.recontact_u, self.recontact_delay = f(draws.recontact_u), f(draws.recontact_delay)
-        self.visit = array("q", bytes(8 * n))  # queue entries so far, per contact
-        self.waiting = array("q", [-1]) * n  # visit number while waiting, else -1
+        self.issue, self.attempt = packed("i", np.arange(n)), packed("h", np.zeros(n))
+        self.bot, self.contained = packed("b", draws.bot), packed("b", draws.contained)
+        self.patience = packed("f", draws.patience)
+        self.handle = [packed("f", h) for h in draws.handle]
+        self.wrap = [packed("f", w) for w in draws.wrap]
+        self.resolve_u = [packed("f", u) for u in draws.resolve_u]
+        self.recontact_u, self.recontact_delay = packed("f", draws.recontact_u), packed("f", draws.recontact_delay)
+        self.visit = array("i", bytes(4 * n))  # queue entries so far, per contact
+        self.waiting = array("i", [-1]) * n  # visit number while waiting, else -1
         # the arrival stream at the agent queues: handed-off and bot-less contacts by queue entry time
         entry = arr.time + draws.bot_time
         live = np.flatnonzero(~draws.contained)
-        self.entry_order = live[np.argsort(entry[live], kind="stable")].tolist()
-        self.entry_time = entry[self.entry_order].tolist() if n else []
+        order = live[np.argsort(entry[live], kind="stable")]
+        self.entry_order, self.entry_time = packed("i", order), packed("d", entry[order])
 
     def _append_recontact(self, parent: int, now: float) -> int:
         """Add a recontact about the same issue; its attributes come from the recontact streams."""
@@ -156,7 +149,6 @@ class World:
         self.segment.append(self.segment[parent])
         self.issue.append(self.issue[parent])
         self.attempt.append(self.attempt[parent] + 1)
-        self.issue_start.append(self.issue_start[parent])
         self.bot.append(int(d.bot[0]))
         self.contained.append(int(d.contained[0]))
         self.bot_time.append(float(d.bot_time[0]))
@@ -198,27 +190,27 @@ class World:
     def _records(self) -> Records:
         return Records(
             arrival=column(self.arrival),
-            channel=column(self.channel, np.int64),
-            intent=column(self.intent, np.int64),
-            segment=column(self.segment, np.int64),
-            issue=column(self.issue, np.int64),
-            attempt=column(self.attempt, np.int64),
-            bot=column(self.bot, np.int64).astype(bool),
-            contained=column(self.contained, np.int64).astype(bool),
+            channel=column(self.channel),
+            intent=column(self.intent),
+            segment=column(self.segment),
+            issue=column(self.issue),
+            attempt=column(self.attempt),
+            bot=column(self.bot).view(bool),
+            contained=column(self.contained).view(bool),
             bot_time=column(self.bot_time),
-            leg_contact=column(self.leg_contact, np.int64),
-            leg_tier=column(self.leg_tier, np.int64),
+            leg_contact=column(self.leg_contact),
+            leg_tier=column(self.leg_tier),
             leg_enqueued=column(self.leg_enq),
             leg_start=column(self.leg_start),
             leg_end=column(self.leg_end),
             leg_wrap=column(self.leg_wrap),
-            leg_outcome=column(self.leg_outcome, np.int64),
-            busy_tier=column(self.busy_tier, np.int64),
+            leg_outcome=column(self.leg_outcome),
+            busy_tier=column(self.busy_tier),
             busy_start=column(self.busy_start),
             busy_end=column(self.busy_end),
-            present_tier=column(self.present_tier, np.int64),
+            present_tier=column(self.present_tier),
             present_time=column(self.present_time),
-            present_count=column(self.present_count, np.int64),
+            present_count=column(self.present_count),
             end_time=float(self.env.now),
         )
 
