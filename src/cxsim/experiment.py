@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from cxsim.errors import ConfigError
 from cxsim.metrics import replication_tables
@@ -79,7 +79,7 @@ def confidence_table(per_rep: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Mean, 95% t-interval half-width and count of `value` over replications, per key."""
     grouped = per_rep.groupby(keys, sort=False, observed=True)["value"]
     out = grouped.agg(mean="mean", sd="std", n="count").reset_index()
-    t = stats.t.ppf(0.975, np.maximum(out["n"] - 1, 1))
+    t = special.stdtrit(np.maximum(out["n"] - 1, 1), 0.975)  # Student t quantile
     out["ci95"] = np.where(out["n"] > 1, t * out["sd"] / np.sqrt(out["n"]), np.nan)
     return out[[*keys, "mean", "ci95", "n"]]
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cxsim.records import ABANDONED, ESCALATED, RESOLVED, Records
-from cxsim.satisfaction import Experience
+from cxsim.costs import cost_tables
+from cxsim.records import ABANDONED, ESCALATED, RESOLVED, UNRESOLVED, Records
+from cxsim.satisfaction import Experience, project_nps
 from cxsim.scenario import Scenario
 
 SUMMARY_COLUMNS = ["scope", "name", "metric", "value"]
@@ -80,46 +81,60 @@ class ContactView:
     sl_num: np.ndarray
     sl_den: np.ndarray
     csat: np.ndarray
+    nps: np.ndarray | None  # expected promoter minus detractor share, when the scenario asks for NPS
+
+
+def _per_contact_legs(rec: Records) -> dict[str, np.ndarray]:
+    """Each contact's first and last leg, escalations and agent work (leg-sized temporaries die here)."""
+    n = rec.n_contacts
+    order = np.lexsort((rec.leg_enqueued, rec.leg_contact))
+    lc = rec.leg_contact[order]
+    first = np.r_[True, lc[1:] != lc[:-1]] if len(lc) else np.zeros(0, bool)
+    last = np.r_[lc[1:] != lc[:-1], True] if len(lc) else np.zeros(0, bool)
+    out: dict[str, np.ndarray] = {"has_leg": np.zeros(n, bool)}
+    out["has_leg"][lc[first]] = True
+    for name, column, pick in (
+        ("enq", rec.leg_enqueued, first),
+        ("start", rec.leg_start, first),
+        ("first_end", rec.leg_end, first),
+        ("last_end", rec.leg_end, last),
+    ):
+        out[name] = np.full(n, np.nan)
+        out[name][lc[pick]] = column[order[pick]]
+    out["last_out"] = np.full(n, -1, dtype=np.int8)
+    out["last_out"][lc[last]] = rec.leg_outcome[order[last]]
+    served = ~np.isnan(rec.leg_start)
+    out["transfers"] = np.bincount(rec.leg_contact[rec.leg_outcome == ESCALATED], minlength=n).astype(np.int32)
+    work = (rec.leg_end - rec.leg_start + rec.leg_wrap)[served]
+    out["work"] = np.bincount(rec.leg_contact[served], weights=work, minlength=n)
+    out["served_legs"] = np.bincount(rec.leg_contact[served], minlength=n).astype(np.int32)
+    return out
 
 
 def contact_view(scn: Scenario, rec: Records) -> ContactView:
     """Derive each contact's experience from its tier legs."""
-    n = rec.n_contacts
-    order = np.lexsort((rec.leg_enqueued, rec.leg_contact))
-    lc = rec.leg_contact[order]
-    enq_l, start_l, end_l = rec.leg_enqueued[order], rec.leg_start[order], rec.leg_end[order]
-    out_l, wrap_l = rec.leg_outcome[order], rec.leg_wrap[order]
-    first = np.r_[True, lc[1:] != lc[:-1]] if len(lc) else np.zeros(0, bool)
-    last = np.r_[lc[1:] != lc[:-1], True] if len(lc) else np.zeros(0, bool)
-    has_leg = np.zeros(n, bool)
-    has_leg[lc[first]] = True
-    enq = np.full(n, np.nan)
-    enq[lc[first]] = enq_l[first]
-    start = np.full(n, np.nan)
-    start[lc[first]] = start_l[first]
-    first_end = np.full(n, np.nan)
-    first_end[lc[first]] = end_l[first]
+    legs = _per_contact_legs(rec)
+    has_leg, enq, start, first_end = legs["has_leg"], legs["enq"], legs["start"], legs["first_end"]
+    last_out, transfers = legs["last_out"], legs["transfers"]
     answered = has_leg & ~np.isnan(start)
     wait = np.where(answered, start - enq, first_end - enq)
-    last_out = np.full(n, -1)
-    last_out[lc[last]] = out_l[last]
-    end = np.where(rec.contained, rec.arrival + rec.bot_time, np.nan)
-    end[lc[last]] = end_l[last]
-    served = ~np.isnan(start_l)
-    transfers = np.bincount(lc[out_l == ESCALATED], minlength=n)
-    work = np.bincount(lc[served], weights=(end_l - start_l + wrap_l)[served], minlength=n)
-    served_legs = np.bincount(lc[served], minlength=n)
+    leg_wait = np.where(np.isnan(start_l), end_l, start_l) - enq_l
+    hold = np.bincount(lc[~first], weights=leg_wait[~first], minlength=n) if len(lc) else np.zeros(n)
+    end = np.where(has_leg, legs["last_end"], np.where(rec.contained, rec.arrival + rec.bot_time, np.nan))
     abandoned = has_leg & (last_out == ABANDONED)
     first_abandoned = has_leg & ~answered
     resolved = rec.contained | (last_out == RESOLVED)
     threshold = np.asarray([c.sla.answer_within_s for c in scn.channels])[rec.channel]
-    formula = np.asarray([c.sla.formula for c in scn.channels])[rec.channel]
+
+    def uses(formula: str) -> np.ndarray:
+        return np.asarray([c.sla.formula == formula for c in scn.channels])[rec.channel]
+
     within = wait <= threshold
     num = answered & within
-    num = np.where(formula == "short_abandons_met", num | (first_abandoned & within), num)
+    num = np.where(uses("short_abandons_met"), num | (first_abandoned & within), num)
     den = has_leg.copy()
-    den = np.where(formula == "answered", answered, den)
-    den = np.where(formula == "late_abandons", answered | (first_abandoned & ~within), den)
+    den = np.where(uses("answered"), answered, den)
+    den = np.where(uses("late_abandons"), answered | (first_abandoned & ~within), den)
     experience = Experience(
         wait_s=np.where(has_leg, wait, 0.0),
         abandoned=abandoned,
@@ -128,8 +143,12 @@ def contact_view(scn: Scenario, rec: Records) -> ContactView:
         transfers=transfers,
         resolved=resolved,
         attempt=rec.attempt,
+        hold_s=hold,
+        realtime=np.asarray([c.realtime for c in scn.channels])[rec.channel],
+        promise_s=threshold,
     )
     csat = np.asarray(scn.satisfaction.score(experience), dtype=float)
+    nps = project_nps(scn.satisfaction, experience, csat) if scn.nps else None
     return ContactView(
         has_leg=has_leg,
         enq=enq,
@@ -138,14 +157,15 @@ def contact_view(scn: Scenario, rec: Records) -> ContactView:
         wait=wait,
         first_response=np.where(answered, start - rec.arrival, np.nan),
         transfers=transfers,
-        work=work,
-        served_legs=served_legs,
+        work=legs["work"],
+        served_legs=legs["served_legs"],
         resolved=resolved,
         end=end,
         threshold=threshold,
         sl_num=num,
         sl_den=den,
         csat=csat,
+        nps=nps,
     )
 
 
@@ -185,11 +205,18 @@ def queue_metrics(v: ContactView, rec: Records, codes: np.ndarray, size: int) ->
 def door_metrics(v: ContactView, rec: Records, codes: np.ndarray, size: int) -> dict[str, np.ndarray]:
     """Front-door KPIs per group (every arriving contact, bot-contained ones included)."""
     contained = _sums(codes, size, rec.contained)
-    return {
+    arrivals = _sums(codes, size)
+    bot = _sums(codes, size, rec.bot)
+    out = {
+        "arrivals": arrivals,
+        "bot_entered": bot,
         "contained": contained,
-        "containment_rate": _ratio(contained, _sums(codes, size, rec.bot)),
-        "csat": _ratio(_sums(codes, size, v.csat), _sums(codes, size)),
+        "containment_rate": _ratio(contained, bot),
+        "csat": _ratio(_sums(codes, size, v.csat), arrivals),
     }
+    if v.nps is not None:  # NPS in points, -100..100
+        out["nps"] = 100.0 * _ratio(_sums(codes, size, v.nps), arrivals)
+    return out
 
 
 def issue_metrics(v: ContactView, rec: Records, codes: np.ndarray, size: int) -> dict[str, np.ndarray]:
@@ -310,29 +337,26 @@ def replication_tables(scn: Scenario, rec: Records) -> tuple[pd.DataFrame, pd.Da
     overall["backlog_end"] = np.asarray([backlog_end.sum()])
     by_channel["backlog_end"] = backlog_end
 
-    # agents: occupancy, utilisation, cost
+    # agents: occupancy, utilisation; costs (costs.py)
     time = _tier_time(scn, rec, edges)
     window = edges[1:] - edges[:-1]
-    staff = np.stack([t.staff for t in scn.tiers])  # heads per interval
-    agent_cost = np.stack([t.staff * t.agent_hour_cost for t in scn.tiers]) * window / 3600.0
-    bot_cost = _sums(d_int, n_int, rec.bot) * scn.bot_contact_cost
+    staff = np.stack([t.staff for t in scn.tiers])  # scheduled (paid) heads per interval
+    issue_resolved = np.zeros(rec.n_contacts, bool)
+    issue_resolved[rec.issue[v.resolved]] = True  # by any of its contacts, recontacts included
+    costs = cost_tables(scn, rec, window, d_int, issue_resolved)
     tiers = {
         **_tier_queue(v, rec, scn, n_t),
         "occupancy": _ratio(time["busy"].sum(1), time["present"].sum(1)),
         "utilisation": _ratio(time["slots"].sum(1), time["present"].sum(1)),
         "agents": _ratio(time["present"].sum(1), np.full(n_t, window.sum())),
-        "cost_total": agent_cost.sum(1),
+        **_tier_satisfaction(v, rec, scn, n_t),
+        **costs.tier,
     }
-    doors = _sums(np.where(d_in, 0, -1), 1)
-    cost_total = agent_cost.sum() + bot_cost.sum()
-    resolved_issues = _sums(np.where(d_in & (rec.attempt == 0), 0, -1), 1, v.resolved[rec.issue])
     overall.update(
         {
             "occupancy": _ratio(np.atleast_1d(time["busy"].sum()), np.atleast_1d(time["present"].sum())),
             "utilisation": _ratio(np.atleast_1d(time["slots"].sum()), np.atleast_1d(time["present"].sum())),
-            "cost_total": np.asarray([cost_total]),
-            "cost_per_contact": _ratio(np.asarray([cost_total]), doors),
-            "cost_per_resolved": _ratio(np.asarray([cost_total]), resolved_issues),
+            **costs.overall,
         }
     )
     add("overall", ["all"], overall)
@@ -347,7 +371,7 @@ def replication_tables(scn: Scenario, rec: Records) -> tuple[pd.DataFrame, pd.Da
         {
             **{k: x for k, x in queue_metrics(v, rec, q_int, n_int).items() if k in _INTERVAL_QUEUE},
             **door_metrics(v, rec, d_int, n_int),
-            "cost_total": agent_cost.sum(0) + bot_cost,
+            **costs.interval,
         },
     )
     cq = np.where(q_in, q_int * n_c + rec.channel, -1)
@@ -379,7 +403,7 @@ def replication_tables(scn: Scenario, rec: Records) -> tuple[pd.DataFrame, pd.Da
             "utilisation": _ratio(time["slots"], time["present"]).T.ravel(),
             "agents": _ratio(time["present"], window[None, :]).T.ravel(),
             "staff": staff.T.ravel(),
-            "cost_total": agent_cost.T.ravel(),
+            "cost_total": costs.tier_interval.T.ravel(),
         },
     )
     summary_df = pd.DataFrame(summary, columns=SUMMARY_COLUMNS)
@@ -404,6 +428,9 @@ def _tier_queue(v: ContactView, rec: Records, scn: Scenario, n_t: int) -> dict[s
         "offered": offered,
         "answered": answered,
         "abandoned": abandoned,
+        "resolved": _sums(codes, n_t, rec.leg_outcome == RESOLVED),
+        "escalated": _sums(codes, n_t, rec.leg_outcome == ESCALATED),
+        "unresolved": _sums(codes, n_t, rec.leg_outcome == UNRESOLVED),
         "service_level": _ratio(_sums(codes, n_t, served & within), offered),
         "asa_s": _ratio(_sums(codes, n_t, np.where(served, wait, 0.0)), answered),
         "wait_mean_s": _ratio(_sums(codes, n_t, wait), offered),
@@ -411,3 +438,18 @@ def _tier_queue(v: ContactView, rec: Records, scn: Scenario, n_t: int) -> dict[s
         "aht_s": _ratio(_sums(codes, n_t, work), answered),
         "escalation_rate": _ratio(_sums(codes, n_t, rec.leg_outcome == ESCALATED), answered),
     }
+
+
+def _tier_satisfaction(v: ContactView, rec: Records, scn: Scenario, n_t: int) -> dict[str, np.ndarray]:
+    """Projected CSAT (and NPS) of the contacts that reached each tier (once per tier, by queue entry)."""
+    inside = _interval_of(rec.leg_enqueued, scn) >= 0
+    n = rec.n_contacts
+    csat, nps = np.full(n_t, np.nan), np.full(n_t, np.nan)
+    for k in range(n_t):
+        reached = np.zeros(n, bool)
+        reached[rec.leg_contact[inside & (rec.leg_tier == k)]] = True
+        if reached.any():
+            csat[k] = v.csat[reached].mean()
+            if v.nps is not None:
+                nps[k] = 100.0 * v.nps[reached].mean()
+    return {"csat": csat, **({"nps": nps} if v.nps is not None else {})}
