@@ -108,6 +108,9 @@ def _per_contact_legs(rec: Records) -> dict[str, np.ndarray]:
     work = (rec.leg_end - rec.leg_start + rec.leg_wrap)[served]
     out["work"] = np.bincount(rec.leg_contact[served], weights=work, minlength=n)
     out["served_legs"] = np.bincount(rec.leg_contact[served], minlength=n).astype(np.int32)
+    # waiting at every tier queue; the first queue's wait is `wait`, the rest is hold after transfers
+    leg_wait = np.where(served, rec.leg_start, rec.leg_end) - rec.leg_enqueued
+    out["queued"] = np.bincount(rec.leg_contact, weights=leg_wait, minlength=n)
     return out
 
 
@@ -118,8 +121,7 @@ def contact_view(scn: Scenario, rec: Records) -> ContactView:
     last_out, transfers = legs["last_out"], legs["transfers"]
     answered = has_leg & ~np.isnan(start)
     wait = np.where(answered, start - enq, first_end - enq)
-    leg_wait = np.where(np.isnan(start_l), end_l, start_l) - enq_l
-    hold = np.bincount(lc[~first], weights=leg_wait[~first], minlength=n) if len(lc) else np.zeros(n)
+    hold = np.where(has_leg, np.maximum(legs["queued"] - wait, 0.0), 0.0)
     end = np.where(has_leg, legs["last_end"], np.where(rec.contained, rec.arrival + rec.bot_time, np.nan))
     abandoned = has_leg & (last_out == ABANDONED)
     first_abandoned = has_leg & ~answered

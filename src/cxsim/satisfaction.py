@@ -1,11 +1,14 @@
 """Projected customer satisfaction: each contact's experience -> probability of a satisfied answer.
 
 A model is anything with `score(experience) -> ndarray` of probabilities in [0, 1], where
-`experience` is a mapping of equal-length arrays (see `Experience`). The default is a
-logistic model whose coefficients are assumptions built on published relations, listed
-with their sources in docs/satisfaction.md; every coefficient can be overridden from the
-scenario (`satisfaction.coefficients.wait_per_min=-0.3`), and a researcher swaps the whole
-model with `satisfaction.model: {_target_: my.module.MyModel}`.
+`experience` is an `Experience` (equal-length arrays, one entry per contact). It may also have
+`nps(experience) -> ndarray` (expected promoter minus detractor, in [-1, 1]); without it,
+projected NPS uses `nps_from_csat` on its scores.
+
+The default is a logistic model whose coefficients are assumptions calibrated on published
+relative effects (docs/satisfaction.md gives each source, its trust level and the arithmetic);
+every coefficient can be overridden from the scenario (`satisfaction.coefficients.transfer=-0.6`),
+and a researcher swaps the whole model with `satisfaction.model: {_target_: my.module.MyModel}`.
 """
 
 from __future__ import annotations
@@ -21,54 +24,106 @@ from cxsim.errors import ConfigError
 
 @dataclass(frozen=True)
 class Experience:
-    """What a customer lived through, one entry per contact."""
+    """What each customer lived through, one entry per contact (times in seconds)."""
 
-    wait_s: np.ndarray  # time in agent queues before the first answer (or until abandoning)
-    abandoned: np.ndarray  # bool
+    wait_s: np.ndarray  # time in the first agent queue before the answer (or until abandoning)
+    abandoned: np.ndarray  # bool: left a queue before being answered
     contained: np.ndarray  # bool: the bot resolved it
     bot_handoff: np.ndarray  # bool: went through the bot and was handed to an agent
-    transfers: np.ndarray  # number of escalations to another tier
+    transfers: np.ndarray  # number of escalations to another tier within this contact
     resolved: np.ndarray  # bool: the issue was resolved by this contact
     attempt: np.ndarray  # 0 first contact, 1.. repeat contacts about the same issue
+    hold_s: np.ndarray | None = None  # time in later tiers' queues after a transfer (None: 0)
+    realtime: np.ndarray | None = None  # bool: a realtime channel (None: all realtime)
+    promise_s: np.ndarray | None = None  # the channel's promised answer time, sla.answer_within_s
+
+    def __len__(self) -> int:
+        return len(self.wait_s)
 
 
 @dataclass(frozen=True)
 class DefaultCoefficients:
-    """Logit-scale effects; see docs/satisfaction.md for each source and how far to trust it."""
+    """Logit-scale effects of the default model. Each is an assumption; docs/satisfaction.md
+    names its source and trust level and shows how the value was derived."""
 
-    base: float = 1.70  # logit of P(satisfied) for a resolved first contact answered at once (~0.85)
-    tolerance_s: float = 120.0  # wait accepted without penalty (about two-thirds accept <= 2 min)
-    wait_per_min: float = -0.25  # per minute of perceived wait beyond the tolerance
-    wait_exponent: float = 0.8  # perceived wait = actual^exponent (power law of perceived wait)
-    abandoned: float = -1.60  # abandoned the queue
-    unresolved: float = -1.40  # not resolved by this contact (FCR is the strongest driver)
-    transfer: float = -0.50  # per escalation/transfer (about 12% lower top-box CSAT)
-    bot_handoff: float = -0.35  # a failed bot attempt before reaching an agent
-    contained: float = -0.10  # resolved by the bot instead of a person (preference for humans)
-    repeat_contact: float = -0.40  # per earlier contact about the same issue
+    # level: P(satisfied) of a resolved first contact with a person, answered within tolerance
+    base: float = 1.73  # logit(0.85); a level, not a relation: only differences are meaningful
+    # waiting (realtime channels): perceived = minutes**exponent (Antonides et al. 2002, power law);
+    # the penalty grows with perceived minus acceptable wait
+    tolerance_s: float = 120.0  # acceptable wait: ~2/3 of callers wait at most 2 min (Arise survey)
+    wait_exponent: float = 0.8  # concave perception of longer waits (shape: Antonides; value assumed)
+    wait_per_min: float = -0.41  # per perceived minute past tolerance: 5 min wait -> -15% (SQM hold)
+    # deferred channels (email, tickets): customers hold the company to its promised answer time
+    deferred_late_per_hour: float = -0.10  # per hour past sla.answer_within_s (assumption, no source)
+    # outcome of the contact
+    unresolved: float = -1.16  # not resolved by this contact: FCR contacts ~33% higher CSAT (SQM)
+    abandoned: float = -0.80  # extra for leaving the queue unserved (Feinberg et al.: significant)
+    transfer: float = -0.40  # per escalation: transferred callers ~12% lower top-box CSAT (SQM)
+    repeat_contact: float = -1.16  # per earlier contact about the issue: not first-contact resolved (SQM)
+    # bot
+    bot_handoff: float = -0.40  # failed bot attempt then a person: a bot-to-human transfer (SQM, analogy)
+    contained: float = -0.35  # resolved by the bot, not a person: 0.85 -> 0.80 (Gartner 2023 survey)
+    # projected NPS from P(satisfied): promoter = a*p, detractor = d*(1 - p)
+    nps_promoter: float = 0.60  # share of satisfied customers who are promoters (assumption)
+    nps_detractor: float = 0.80  # share of unsatisfied customers who are detractors (assumption)
+
+
+def perceived_minutes(wait_s: np.ndarray, exponent: float) -> np.ndarray:
+    """Perceived wait in minutes: a power function of the actual wait (Antonides et al. 2002)."""
+    return (np.maximum(np.nan_to_num(np.asarray(wait_s, dtype=float)), 0.0) / 60.0) ** exponent
+
+
+def nps_from_csat(p: np.ndarray, promoter: float = 0.60, detractor: float = 0.80) -> np.ndarray:
+    """Expected promoter minus detractor share per contact, from its P(satisfied) (an assumption)."""
+    p = np.asarray(p, dtype=float)
+    return promoter * p - detractor * (1.0 - p)
 
 
 @dataclass(frozen=True)
 class DefaultSatisfaction:
-    """Logistic projected-satisfaction model: P = 1 / (1 + exp(-(base + effects)))."""
+    """Logistic projected-satisfaction model: P(satisfied) = 1 / (1 + exp(-(base + effects)))."""
 
     coefficients: DefaultCoefficients = field(default_factory=DefaultCoefficients)
 
+    def logit(self, e: Experience) -> np.ndarray:
+        """The linear predictor of each contact."""
+        c = self.coefficients
+        n = len(e)
+        hold = np.zeros(n) if e.hold_s is None else np.nan_to_num(np.asarray(e.hold_s, dtype=float))
+        waited = np.nan_to_num(np.asarray(e.wait_s, dtype=float)) + hold
+        realtime = np.ones(n, bool) if e.realtime is None else np.asarray(e.realtime, bool)
+        promise = np.full(n, np.inf) if e.promise_s is None else np.asarray(e.promise_s, dtype=float)
+        excess = np.maximum(
+            perceived_minutes(waited, c.wait_exponent) - perceived_minutes(np.asarray(c.tolerance_s), c.wait_exponent),
+            0.0,
+        )
+        late_h = np.maximum(waited - promise, 0.0) / 3600.0
+        resolved = np.asarray(e.resolved, bool)
+        return (
+            c.base
+            + np.where(realtime, c.wait_per_min * excess, c.deferred_late_per_hour * late_h)
+            + c.unresolved * ~resolved
+            + c.abandoned * np.asarray(e.abandoned, bool)
+            + c.transfer * np.asarray(e.transfers, dtype=float)
+            + c.repeat_contact * np.asarray(e.attempt, dtype=float)
+            + c.bot_handoff * np.asarray(e.bot_handoff, bool)
+            + c.contained * np.asarray(e.contained, bool)
+        )
+
     def score(self, e: Experience) -> np.ndarray:
         """Probability that each contact answers the survey 'satisfied'."""
+        return 1.0 / (1.0 + np.exp(-self.logit(e)))
+
+    def nps(self, e: Experience) -> np.ndarray:
+        """Expected promoter minus detractor share of each contact (see `nps_from_csat`)."""
         c = self.coefficients
-        over = np.maximum(np.nan_to_num(e.wait_s) - c.tolerance_s, 0.0) / 60.0
-        logit = (
-            c.base
-            + c.wait_per_min * over**c.wait_exponent
-            + c.abandoned * e.abandoned
-            + c.unresolved * (~e.resolved & ~e.abandoned)
-            + c.transfer * e.transfers
-            + c.bot_handoff * e.bot_handoff
-            + c.contained * e.contained
-            + c.repeat_contact * e.attempt
-        )
-        return 1.0 / (1.0 + np.exp(-logit))
+        return nps_from_csat(self.score(e), c.nps_promoter, c.nps_detractor)
+
+
+def project_nps(model: Any, e: Experience, scores: np.ndarray) -> np.ndarray:
+    """Per-contact expected promoter minus detractor share from any model (its `nps`, or the mapping)."""
+    method = getattr(model, "nps", None)
+    return np.asarray(method(e), dtype=float) if callable(method) else nps_from_csat(scores)
 
 
 def build_model(spec: Mapping[str, Any]) -> Any:
@@ -78,6 +133,8 @@ def build_model(spec: Mapping[str, Any]) -> Any:
     if hasattr(model, "get") and model.get("_target_"):
         from hydra.utils import instantiate
 
+        if overrides:
+            raise ConfigError("satisfaction.coefficients", "apply to the default model; pass a custom model's own")
         try:
             built = instantiate(dict(model))
         except Exception as exc:  # the researcher's class failed: one line
@@ -91,7 +148,19 @@ def build_model(spec: Mapping[str, Any]) -> Any:
     for name in overrides:
         if name not in known:
             raise ConfigError(f"satisfaction.coefficients.{name}", f"unknown coefficient ({', '.join(sorted(known))})")
-    coefficients = DefaultCoefficients(**{k: float(v) for k, v in overrides.items()})
-    if coefficients.tolerance_s < 0:
-        raise ConfigError("satisfaction.coefficients.tolerance_s", "must be >= 0")
+    values = {}
+    for name, value in overrides.items():
+        try:
+            values[name] = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"satisfaction.coefficients.{name}", f"must be a number, got '{value}'") from None
+        if not np.isfinite(values[name]):
+            raise ConfigError(f"satisfaction.coefficients.{name}", "must be finite")
+    coefficients = DefaultCoefficients(**values)
+    for name in ("tolerance_s", "wait_exponent"):
+        if getattr(coefficients, name) < 0 or (name == "wait_exponent" and coefficients.wait_exponent == 0):
+            raise ConfigError(f"satisfaction.coefficients.{name}", "must be > 0" if name == "wait_exponent" else ">= 0")
+    for name in ("nps_promoter", "nps_detractor"):
+        if not 0.0 <= getattr(coefficients, name) <= 1.0:
+            raise ConfigError(f"satisfaction.coefficients.{name}", "must be a share in [0, 1]")
     return DefaultSatisfaction(coefficients)
