@@ -87,4 +87,3 @@ def cost_tables(
         },
         tier_interval=agents,
     )
-
