@@ -162,6 +162,35 @@ class ReportConfig:
 
 
 @dataclass
+class StaffingConfig:
+    """`cxsim staff`: how the planner searches (docs/planning.md); null keys take the defaults."""
+
+    target: str = "interval"  # interval | day: where each channel's SLA target must hold
+    confidence: float = 0.95  # one-sided confidence of the lower bound that must reach the target
+    max_occupancy: float | None = None
+    max_abandon: float | None = None
+    sla_targets: dict[str, Any] = field(default_factory=dict)  # channel -> target, or a list per interval
+    transfer_sla: dict[str, float] | None = None  # {answer_within_s, target} for escalated contacts
+    interval_floor: float | None = None  # target=day: minimum SL in every interval
+    min_agents: int = 0
+    max_iterations: int = 80  # simulations the search may run
+    spacing: int = 4  # intervals between removals tried together
+    check_replications: int | None = None  # fresh-seed check (null: 2 x replications)
+    max_repairs: int = 3
+    compare: bool = True  # also simulate the Erlang C and Erlang A plans on the check seeds
+
+
+@dataclass
+class ObjectiveConfig:
+    """Makes a job return one number (for Hydra's Optuna sweeper): a KPI plus SLA penalties."""
+
+    metric: str = "cost_per_contact"
+    scope: str = "overall"
+    name: str = "all"
+    sla_penalty: float = 0.0  # added per unit (fraction) of SL below target, summed over channels
+
+
+@dataclass
 class RunConfig(ScenarioConfig):
     """A scenario plus how to run it: the schema of the `cxsim` command's config."""
 
@@ -171,6 +200,8 @@ class RunConfig(ScenarioConfig):
     progress: bool = True
     output: OutputConfig = field(default_factory=OutputConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    staffing: StaffingConfig | None = None  # set by configs/staff.yaml (`cxsim staff`)
+    objective: ObjectiveConfig | None = None  # set by configs/optuna/*: the job returns a float
 
 
-RUN_KEYS = ("replications", "seed", "workers", "progress", "output", "report")
+RUN_KEYS = ("replications", "seed", "workers", "progress", "output", "report", "staffing", "objective")
