@@ -87,7 +87,11 @@ def preflight(config_name: str, overrides: list[str], multirun: bool, config_dir
                 cfg = compose(config_name=config_name, overrides=[*combo, *extra])
             except (HydraException, OmegaConfBaseException) as exc:
                 raise _hydra_error(exc) from None
-        validate(cfg)
+        scenario = validate(cfg)
+        if cfg.get("staffing") is not None or cfg.get("objective") is not None:
+            from cxsim.planning.app import check_config
+
+            check_config(cfg, scenario)
 
 
 def _task(cfg: DictConfig) -> Any:
@@ -102,6 +106,10 @@ def _task(cfg: DictConfig) -> Any:
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
     try:
+        if cfg.get("staffing") is not None or cfg.get("objective") is not None:  # cxsim staff, Optuna
+            from cxsim.planning.app import run_task
+
+            return run_task(cfg, out, list(hc.overrides.task))
         return run(cfg, out, list(hc.overrides.task))
     except Exception as exc:
         if hc.mode == RunMode.MULTIRUN:  # keep the sweep going; the summary reports the failure
