@@ -9,7 +9,17 @@ res.summary  # scope, name, metric, mean, ci95, n
 from cxsim import analytic
 from cxsim.errors import ConfigError
 from cxsim.experiment import Results, simulate
+from cxsim.planning import plan_staffing
 from cxsim.scenario import Scenario, load_scenario, scenario_names
 
-__all__ = ["ConfigError", "Results", "Scenario", "analytic", "load_scenario", "scenario_names", "simulate"]
+__all__ = [
+    "ConfigError",
+    "Results",
+    "Scenario",
+    "analytic",
+    "load_scenario",
+    "plan_staffing",
+    "scenario_names",
+    "simulate",
+]
 __version__ = "0.1.0"
