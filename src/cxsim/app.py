@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from cxsim.errors import ConfigError
 from cxsim.experiment import Results, simulate
 from cxsim.outputs import write_results
 from cxsim.paths import scenarios_dir
 from cxsim.scenario import Scenario, compile_scenario
-from cxsim.schema import RUN_KEYS
+from cxsim.schema import RUN_KEYS, RunConfig
 
 
 def scenario_from_config(cfg: DictConfig) -> Scenario:
@@ -36,15 +37,50 @@ def check_run_keys(cfg: DictConfig) -> None:
         raise ConfigError("seed", f"must be >= 0 (got {cfg.seed})")
 
 
+def _one_line(exc: OmegaConfBaseException) -> ConfigError:
+    """OmegaConf's multi-line message as one ConfigError naming the key path."""
+    key = getattr(exc, "full_key", "") or ""
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if first.startswith("Key '") and "' not in '" in first:
+        return ConfigError(key, "unknown key (check the spelling; see docs/reference.md)")
+    return ConfigError(key, first)
+
+
+def check_keys(cfg: DictConfig) -> None:
+    """Every key resolves and is known to the schema: a key added with `+` or an interpolation
+    that points nowhere fails here, like a misspelt one, instead of being silently ignored."""
+    try:
+        data = OmegaConf.to_container(cfg, resolve=True)
+        assert isinstance(data, dict)
+        data.pop("hydra", None)
+        OmegaConf.merge(OmegaConf.structured(RunConfig), data)
+    except OmegaConfBaseException as exc:
+        raise _one_line(exc) from None
+
+
 def validate(cfg: DictConfig) -> Scenario:
     """Everything a run checks before simulating; raises ConfigError on the first broken rule."""
+    check_keys(cfg)
     check_run_keys(cfg)
-    return scenario_from_config(cfg)
+    try:
+        return scenario_from_config(cfg)
+    except OmegaConfBaseException as exc:
+        raise _one_line(exc) from None
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Left-aligned first column, right-aligned others, widths from the content."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return [
+        "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths, strict=True)))
+        for r in [header, *rows]
+    ]
 
 
 def headline(results: Results) -> str:
-    """The short table printed at the end of a run: per channel SL vs target, ASA, abandonment;
-    per tier occupancy; CSAT and cost per contact."""
+    """The short table printed at the end of a run: per channel offered, SL against its target
+    (with the formula), ASA, abandonment, backlog at the horizon and CSAT; per tier occupancy,
+    utilisation, agents and wait; overall CSAT and costs. Values are means ±95% CI half-width."""
     s = results.summary.set_index(["scope", "name", "metric"])
 
     def get(scope: str, name: str, metric: str) -> tuple[float, float]:
@@ -61,26 +97,55 @@ def headline(results: Results) -> str:
         return f"{mean:{fmt}}" + ("" if ci != ci else f" ±{ci:{fmt}}")
 
     scn = results.scenario
-    lines = [f"{scn.name}: {results.replications} replications, seed {results.seed} (mean ±95% CI)"]
-    lines.append(f"{'channel':<12}{'SL':>16}{'target':>8}{'ASA s':>16}{'abandon':>16}{'CSAT':>14}")
+    reps = results.replications
+    lines = [f"{scn.name}: {reps} replication{'s' if reps != 1 else ''}, seed {results.seed} (mean ±95% CI)"]
+    rows = []
     for c in scn.channels:
         sl = get("channel", c.name, "service_level")
         flag = "" if sl[0] != sl[0] or sl[0] >= c.sla.target else " !"
-        lines.append(
-            f"{c.name:<12}{pm(sl, '.1%') + flag:>16}{c.sla.target:>8.0%}{pm(get('channel', c.name, 'asa_s'), '.1f'):>16}"
-            f"{pm(get('channel', c.name, 'abandon_rate'), '.1%'):>16}{pm(get('channel', c.name, 'csat'), '.1%'):>14}"
+        t = c.sla.answer_within_s
+        within = f"{t / 3600:g} h" if t >= 3600 else f"{t:g} s"
+        rows.append(
+            [
+                c.name + ("" if c.realtime else " (deferred)"),
+                pm(get("channel", c.name, "offered"), ",.0f"),
+                pm(sl, ".1%") + flag,
+                f"{c.sla.target:.0%} in {within}",
+                pm(get("channel", c.name, "asa_s"), ",.1f"),
+                pm(get("channel", c.name, "abandon_rate"), ".1%"),
+                pm(get("channel", c.name, "backlog_end"), ",.0f"),
+                pm(get("channel", c.name, "csat"), ".1%"),
+            ]
         )
-    lines.append(f"{'tier':<12}{'occupancy':>16}{'agents':>16}")
-    for t in scn.tiers:
-        lines.append(
-            f"{t.name:<12}{pm(get('tier', t.name, 'occupancy'), '.1%'):>16}"
-            f"{pm(get('tier', t.name, 'agents'), '.1f'):>16}"
-        )
-    lines.append(
-        f"overall: CSAT {pm(get('overall', 'all', 'csat'), '.1%')}, cost per contact "
-        f"{pm(get('overall', 'all', 'cost_per_contact'), '.2f')}, total cost {pm(get('overall', 'all', 'cost_total'), ',.0f')}"
-    )
+    lines += _table(["channel", "offered", "SL", "target", "ASA s", "abandon", "backlog end", "CSAT"], rows)
+    rows = [
+        [
+            t.name,
+            pm(get("tier", t.name, "occupancy"), ".1%"),
+            pm(get("tier", t.name, "utilisation"), ".1%"),
+            pm(get("tier", t.name, "agents"), ".1f"),
+            pm(get("tier", t.name, "asa_s"), ",.1f"),
+        ]
+        for t in scn.tiers
+    ]
+    lines += _table(["tier", "occupancy", "utilisation", "agents", "ASA s"], rows)
+    formulas = sorted({c.sla.formula for c in scn.channels})
+    overall = [
+        f"CSAT {pm(get('overall', 'all', 'csat'), '.1%')}",
+        f"cost per contact {pm(get('overall', 'all', 'cost_per_contact'), ',.2f')}",
+        f"total cost {pm(get('overall', 'all', 'cost_total'), ',.0f')}",
+    ]
+    lines.append("overall: " + ", ".join(overall))
+    lines.append(f"SL = {' / '.join(SL_FORMULA_TEXT[f] for f in formulas)}; '!' below target; see docs/kpis.md")
     return "\n".join(lines)
+
+
+SL_FORMULA_TEXT = {
+    "offered": "answered within T / offered",
+    "answered": "answered within T / answered",
+    "late_abandons": "answered within T / (answered + abandoned after T)",
+    "short_abandons_met": "(answered + abandoned within T) / offered",
+}
 
 
 def run(cfg: DictConfig, out_dir: Path, overrides: Sequence[str] = (), stream: TextIO = sys.stdout) -> Results:
@@ -106,4 +171,4 @@ def run(cfg: DictConfig, out_dir: Path, overrides: Sequence[str] = (), stream: T
     return results
 
 
-__all__ = ["RUN_KEYS", "check_run_keys", "headline", "run", "scenario_from_config", "validate"]
+__all__ = ["RUN_KEYS", "check_keys", "check_run_keys", "headline", "run", "scenario_from_config", "validate"]

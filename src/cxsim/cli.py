@@ -20,6 +20,7 @@ from cxsim.paths import configs_dir, scenarios_dir
 
 MAX_PREFLIGHT_JOBS = 1000
 USER_ERROR = 2
+LAUNCHER_EXTRAS = {"ray": "ray", "submitit_slurm": "slurm", "submitit_local": "slurm"}
 
 
 def register_configs() -> None:
@@ -43,10 +44,25 @@ def _hydra_error(exc: Exception) -> ConfigError:
         from cxsim.scenario import scenario_names
 
         return ConfigError("scenario", f"unknown scenario '{name}' (shipped: {', '.join(scenario_names())})")
+    if "Could not find 'hydra/launcher/" in text:
+        name = text.split("Could not find 'hydra/launcher/")[1].split("'")[0]
+        extra = LAUNCHER_EXTRAS.get(name)
+        rule = f"the {name} launcher is not installed" + (f": pip install -e '.[{extra}]'" if extra else "")
+        return ConfigError("hydra/launcher", rule + " (see README, Launchers)")
+    if "Could not find 'launcher/" in text:
+        name = text.split("Could not find 'launcher/")[1].split("'")[0]
+        presets = sorted(p.stem for p in (configs_dir() / "launcher").glob("*.yaml"))
+        return ConfigError("launcher", f"unknown launcher preset '{name}' (presets: {', '.join(presets)})")
+    cause = exc.__cause__ or exc.__context__
+    if "is not a subclass of" in str(cause) and "Error merging override" in text:
+        # +channels.sms.mode=...: OmegaConf cannot create a typed entry from an override
+        key = text.split("Error merging override ")[1].strip().lstrip("+~").split("=")[0]
+        return ConfigError(
+            key, "a new channel, tier or intent cannot be added from the command line; add it in a scenario file"
+        )
     if "Could not override '" in text or "Could not append to config" in text:
         key = text.split("'")[1]
         return ConfigError(key, "unknown key (check the spelling; see docs/reference.md)")
-    cause = exc.__cause__ or exc.__context__
     if cause is not None and getattr(cause, "full_key", None):
         return ConfigError(cause.full_key, str(cause).splitlines()[0])
     return ConfigError("overrides", first)
@@ -113,8 +129,9 @@ def _task(cfg: DictConfig) -> Any:
         return run(cfg, out, list(hc.overrides.task))
     except Exception as exc:
         if hc.mode == RunMode.MULTIRUN:  # keep the sweep going; the summary reports the failure
-            detail = str(exc) if isinstance(exc, ConfigError) else traceback.format_exc()
-            write_text(out / ERROR_FILE, f"{type(exc).__name__}: {detail}\n")
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            detail = "" if isinstance(exc, ConfigError) else "\n" + traceback.format_exc()
+            write_text(out / ERROR_FILE, f"{reason}\n{detail}")  # first line: the reason sweep_summary.csv shows
             print(f"cxsim: job {hc.job.num} failed: {exc}", file=sys.stderr)
             return None
         raise

@@ -34,30 +34,40 @@ def _overrides(job_dir: Path) -> dict[str, str]:
 
 
 def collect(sweep_dir: Path) -> pd.DataFrame:
-    """One long table over all job directories: job, status, error, swept keys, KPI rows."""
+    """One long table over all job directories: job, the swept keys, status, error, KPI rows.
+
+    Columns: `job`, one column per override key whose value differs between jobs (the swept
+    axes), `status` (ok | failed), `error` (why a job failed), the summary.csv columns (scope,
+    name, metric, mean, ci95, n), then one column per override key set to the same value in
+    every job (e.g. replications=30), so every row still says how it was produced.
+    """
     frames = []
     jobs = sorted(
         (p for p in sweep_dir.iterdir() if p.is_dir() and (p / ".hydra").is_dir()), key=lambda p: (len(p.name), p.name)
     )
-    swept_keys: list[str] = []
+    overrides = {job_dir.name: _overrides(job_dir) for job_dir in jobs}
+    keys: list[str] = []
+    for pairs in overrides.values():
+        keys.extend(k for k in pairs if k not in keys)
+    varying = [k for k in keys if len({pairs.get(k) for pairs in overrides.values()}) > 1]
+    constant = [k for k in keys if k not in varying]
     for job_dir in jobs:
-        for key in _overrides(job_dir):
-            if key not in swept_keys:
-                swept_keys.append(key)
-    for job_dir in jobs:
-        swept = _overrides(job_dir)
-        meta: dict[str, Any] = {"job": job_dir.name, **{k: swept.get(k) for k in swept_keys}}
+        swept = overrides[job_dir.name]
+        meta: dict[str, Any] = {"job": job_dir.name, **{k: swept.get(k) for k in keys}}
         if (job_dir / SUMMARY_FILE).is_file():
             table = pd.read_csv(job_dir / SUMMARY_FILE)
             frames.append(table.assign(**meta, status="ok", error=""))
         else:
-            error = (job_dir / ERROR_FILE).read_text().strip() if (job_dir / ERROR_FILE).is_file() else "no results"
+            error_file = job_dir / ERROR_FILE
+            text = error_file.read_text().strip() if error_file.is_file() else ""
+            error = text.splitlines()[0] if text else "no results (the job was killed or never started)"
             frames.append(pd.DataFrame([{**meta, "status": "failed", "error": error}]))
     if not frames:
         return pd.DataFrame(columns=["job", "status", "error"])
     table = pd.concat(frames, ignore_index=True)
-    first = ["job", *swept_keys, "status", "error"]
-    return table[first + [c for c in table.columns if c not in first]]
+    first = ["job", *varying, "status", "error"]
+    middle = [c for c in table.columns if c not in first and c not in constant]
+    return table[first + middle + constant]
 
 
 class SweepSummary(Callback):
