@@ -152,8 +152,11 @@ class Evaluation:
     n_tiers: int
     results: Results | None = None
 
+    live: np.ndarray | None = None  # intervals the day totals cover (default: all)
+
     def _parts(self, day: bool = False) -> dict[str, np.ndarray]:
-        d = self.data.sum(3, keepdims=True) if day else self.data
+        data = self.data if self.live is None or not day else self.data[..., self.live]
+        d = data.sum(3, keepdims=True) if day else data
         c, t = self.n_cells, self.n_tiers
         return {
             "num": d[:, 0, :c],
@@ -176,6 +179,10 @@ class Evaluation:
     def occupancy(self) -> tuple[np.ndarray, np.ndarray]:
         p = self._parts()
         return ratio(p["busy"], p["present"])
+
+    def counted(self) -> np.ndarray:
+        """Contacts in each cell's SL denominator, summed over the replications."""
+        return self._parts()["den"].sum(0)
 
     def offered(self) -> np.ndarray:
         """Mean offered contacts per cell and interval."""

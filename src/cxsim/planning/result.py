@@ -48,12 +48,14 @@ def plan_frame(scn: Scenario, agents: np.ndarray) -> pd.DataFrame:
 
 
 def _check_frame(search: Search, ev: Evaluation, j: Judgement) -> pd.DataFrame:
-    """Per queue and interval on the fresh seeds: offered, SL (±95%), target, abandonment, occupancy."""
+    """Per queue and interval on the fresh seeds: offered, SL (±95%), target, abandonment, occupancy;
+    `judged`: outside the warm-up and with enough contacts; `ok`: not judged, or SL >= target."""
     scn, h = search.scn, search.scn.horizon
     est, se = ev.service_level()
     ab, _ = ev.abandon_rate()
     occ, _ = ev.occupancy()
     offered = ev.offered()
+    judged = (ev.counted() >= search.s.min_contacts) & ~search.frozen[None, :]
     frames = []
     for i, st in enumerate(search.stages):
         frames.append(
@@ -69,8 +71,9 @@ def _check_frame(search: Search, ev: Evaluation, j: Judgement) -> pd.DataFrame:
                     "target": search.cell_targets[i],
                     "abandon_rate": ab[i],
                     "occupancy": occ[st.tier],
-                    "checked": ~search.frozen,
-                    "ok": ~j.fail[st.tier] & ~(j.day_fail[i] if len(j.day_fail) else False),
+                    "judged": judged[i],
+                    "ok": ~judged[i] | (np.nan_to_num(est[i], nan=1.0) >= search.cell_targets[i] - 1e-12),
+                    "day_ok": not j.day_fail[i],
                 }
             )
         )
@@ -198,7 +201,7 @@ class StaffingPlan:
             ax.legend(loc="upper left", fontsize=8, title="plan: cost over the horizon", title_fontsize=8)
             ax.grid(alpha=0.3)
         ax = axes[-1]
-        entry = self.check[(self.check.stage == 0) & self.check.checked]
+        entry = self.check[(self.check.stage == 0) & self.check.judged]
         for name, rows in entry.groupby("channel", sort=False):
             x = rows["interval_start"].to_numpy() / 3600.0 + hours / 2
             line = ax.plot(x, rows["service_level"], marker=".", label=f"{name} SL")[0]
@@ -212,7 +215,7 @@ class StaffingPlan:
             )
         ax.set_ylabel("service level\n(simulated plan)")
         ax.set_xlabel("hour of the horizon")
-        ax.set_ylim(0, 1.02)
+        ax.set_ylim(max(0.0, min(0.5, float(entry["service_level"].min()) - 0.05)) if len(entry) else 0, 1.02)
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right", fontsize=8, ncol=3)
         total = self.comparison.set_index("plan")["cost"]

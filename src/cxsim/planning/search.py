@@ -72,10 +72,11 @@ class Settings:
     transfer_sla: Mapping[str, Any] | None = None
     interval_floor: float | None = None
     min_agents: int = 0
+    min_contacts: int = 30
     max_iterations: int = 80
     spacing: int = 4
     check_replications: int | None = None
-    max_repairs: int = 3
+    max_repairs: int = 5
     compare: bool = True
 
     def check(self) -> None:
@@ -88,7 +89,7 @@ class Settings:
             value = getattr(self, key)
             if value is not None and not 0 < value <= 1:
                 raise ConfigError(f"staffing.{key}", f"must be in (0, 1] or null (got {value})")
-        for key in ("min_agents", "max_repairs"):
+        for key in ("min_agents", "min_contacts", "max_repairs"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"staffing.{key}", f"must be >= 0 (got {getattr(self, key)})")
         if self.max_iterations < 1:
@@ -144,24 +145,27 @@ class Search:
                 fail[k] |= bad
                 short[k] = np.where(bad, np.maximum(short[k], gap[i]), short[k])
 
+        ev.live = live  # day totals leave out the warm-up, as summary.csv does
         est, se = ev.service_level()
-        lower = est - z * se
+        # an interval is judged only with enough contacts (pooled over replications) to say anything
+        dense = ev.counted() >= s.min_contacts
+        lower = np.where(dense, est - z * se, np.nan)
+        offered = ev.offered()
+        weights = np.where(offered.sum(1, keepdims=True) > 0, offered, 1.0)
+        day_target = (self.cell_targets * weights).sum(1) / weights.sum(1)
+        d_est, d_se = ev.service_level(day=True)
+        # the day's SL: the target with target=day, a check on the sparse intervals with target=interval
+        day_fail |= np.nan_to_num(d_est[:, 0] - z * d_se[:, 0], nan=1.0) < day_target - 1e-12
         if s.target == "interval":
             mark(np.nan_to_num(lower, nan=1.0) < self.cell_targets - 1e-12, self.cell_targets - est)
-        else:
-            floor = s.interval_floor
-            if floor is not None:
-                mark(np.nan_to_num(lower, nan=1.0) < floor - 1e-12, floor - est)
-            offered = ev.offered()
-            weights = np.where(offered.sum(1, keepdims=True) > 0, offered, 1.0)
-            day_target = (self.cell_targets * weights).sum(1) / weights.sum(1)
-            d_est, d_se = ev.service_level(day=True)
-            day_fail |= np.nan_to_num(d_est[:, 0] - z * d_se[:, 0], nan=1.0) < day_target - 1e-12
+        elif s.interval_floor is not None:
+            mark(np.nan_to_num(lower, nan=1.0) < s.interval_floor - 1e-12, s.interval_floor - est)
         if s.max_abandon is not None:
             a_est, a_se = ev.abandon_rate(day=s.target == "day")
             upper = np.nan_to_num(a_est + z * a_se, nan=0.0)
             bad = (upper > s.max_abandon + 1e-12) & self.realtime[:, None]
             if s.target == "interval":
+                bad &= dense
                 mark(bad, a_est - s.max_abandon)
             else:
                 day_fail |= bad[:, 0]
@@ -218,7 +222,17 @@ class Search:
                 plan[k, low & ~self.frozen] += 1
         return plan
 
+    def removable(self, plan: np.ndarray, ev: Evaluation) -> np.ndarray:
+        """Tier-intervals where one agent less may be tried: above `min_agents`, outside the warm-up,
+        and either judged (enough contacts) or above the analytic start, which sparse intervals keep."""
+        dense = np.zeros_like(plan, dtype=bool)
+        counted = ev.counted() >= self.s.min_contacts
+        for i, k in enumerate(self.cell_tier):
+            dense[k] |= counted[i]
+        return (plan > self.s.min_agents) & ~self.frozen[None, :] & (dense | (plan > self.start))
+
     def add_phase(self, plan: np.ndarray) -> tuple[np.ndarray, Evaluation, Judgement]:
+        self.start = plan.copy()
         ev, j = self.evaluate(plan, "start")
         while not j.feasible and self.budget_left():
             plan = self.add_where_missing(plan, ev, j)
@@ -249,7 +263,7 @@ class Search:
         column = np.arange(self.n_int)[None, :]
         idle, r = 0, 0
         while idle < self.s.spacing and self.budget_left():
-            cand = (plan > self.s.min_agents) & ~locked & ~self.frozen[None, :] & (column % self.s.spacing == r)
+            cand = self.removable(plan, ev) & ~locked & (column % self.s.spacing == r)
             r = (r + 1) % self.s.spacing
             if not cand.any():
                 idle += 1
@@ -301,12 +315,9 @@ class Search:
 
     def remove_for_day(self, plan: np.ndarray, ev: Evaluation, j: Judgement) -> tuple[np.ndarray, Evaluation]:
         locked = np.zeros_like(plan, dtype=bool)
-        batch = max(1, int(((plan > self.s.min_agents) & ~self.frozen[None, :]).sum()) // 4)
+        batch = max(1, int(self.removable(plan, ev).sum()) // 4)
         while self.budget_left():
-            cand = [
-                (int(k), int(jj))
-                for k, jj in zip(*np.nonzero((plan > self.s.min_agents) & ~locked & ~self.frozen[None, :]), strict=True)
-            ]
+            cand = [(int(k), int(jj)) for k, jj in zip(*np.nonzero(self.removable(plan, ev) & ~locked), strict=True)]
             if not cand:
                 break
             order = np.argsort(self.removal_scores(plan, ev, cand), kind="stable")
@@ -365,10 +376,11 @@ def plan_staffing(
     transfer_sla: Mapping[str, Any] | None = None,
     interval_floor: float | None = None,
     min_agents: int = 0,
+    min_contacts: int = 30,
     max_iterations: int = 80,
     spacing: int = 4,
     check_replications: int | None = None,
-    max_repairs: int = 3,
+    max_repairs: int = 5,
     compare: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> StaffingPlan:
@@ -387,6 +399,7 @@ def plan_staffing(
         transfer_sla=None if transfer_sla is None else dict(transfer_sla),
         interval_floor=interval_floor,
         min_agents=min_agents,
+        min_contacts=min_contacts,
         max_iterations=max_iterations,
         spacing=spacing,
         check_replications=check_replications,

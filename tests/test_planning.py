@@ -1,0 +1,259 @@
+"""Tests for cxsim.planning: the load model, the analytic start, the simulation-corrected plan
+(against Erlang C / Erlang A where they are exact), the files `cxsim staff` writes, the objective.
+
+Small horizons and few replications keep these fast; the full `baseline` check is run by hand
+(docs/planning.md gives its numbers).
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+import cxsim
+from cxsim import analytic
+from cxsim.errors import ConfigError
+from cxsim.planning import heads_for, plan_staffing, stages
+from cxsim.planning.app import objective_value
+from cxsim.planning.load import analytic_plan, channel_targets
+
+# 12 half-hour intervals, the first two in the warm-up: about 8 ms a replication
+SHORT_MMC = ["horizon.days=0.25", "horizon.warmup_min=60"]
+LAM, MU = 100 / 3600, 1 / 300  # mmc: 2,400 calls a day, 300 s exponential handle time
+
+
+def test_heads_for_inverts_the_scenario_rounding():
+    """Heads are the fewest scheduled staff whose round(heads x (1 - shrinkage)) reaches the agents."""
+    for shrinkage in (0.0, 0.3, 0.35, 0.5):
+        for agents in range(0, 40):
+            h = int(heads_for(np.asarray([agents]), shrinkage)[0])
+            assert math.floor(h * (1 - shrinkage) + 0.5) == agents
+            assert h == 0 or math.floor((h - 1) * (1 - shrinkage) + 0.5) < agents
+
+
+def test_load_reaching_each_tier_follows_bot_and_escalations():
+    """Entry rate = volume x P(not contained); next tier = that x P(not resolved), per intent."""
+    scn = cxsim.load_scenario("baseline")
+    st = {(s.tier, s.channel, s.stage): s for s in stages(scn, channel_targets(scn))}
+    voice = scn.channel_index("voice")
+    ch = scn.channels[voice]
+    passed = ch.intent_mix * (1 - ch.bot_containment)
+    j = 20
+    entry = st[(0, voice, 0)]
+    assert entry.rate[j] == pytest.approx(ch.volumes[j] * passed.sum() / 1800)
+    tier2 = st[(1, voice, 1)]
+    assert tier2.rate[j] == pytest.approx(ch.volumes[j] * (passed * (1 - scn.tiers[0].resolution)).sum() / 1800)
+    chat = st[(0, scn.channel_index("chat"), 0)]
+    # a chat at concurrency 2 holds half an agent for its (slowed) handle time plus wrap-up
+    assert chat.agent_s < scn.tiers[0].handle_time[scn.channel_index("chat")].mean
+
+
+def test_analytic_start_is_erlang_c_and_erlang_a_on_mmc():
+    """On one M/M/c queue the analytic plans are the textbook staffing numbers."""
+    scn = cxsim.load_scenario("mmc", SHORT_MMC)
+    st = stages(scn, channel_targets(scn))
+    assert (analytic_plan(scn, st, "C") == analytic.staff_erlang_c(LAM, MU, 20, 0.8)).all()
+    impatient = cxsim.load_scenario("mmc", [*SHORT_MMC, "channels.voice.patience={dist:exponential,mean_s:120}"])
+    st = stages(impatient, channel_targets(impatient))
+    assert (analytic_plan(impatient, st, "A") == analytic.staff_erlang_a(LAM, MU, 1 / 120, 20, 0.8)).all()
+    assert (analytic_plan(impatient, st, "C") == 12).all()
+
+
+def test_sla_targets_per_interval_are_validated():
+    """A list of targets needs one value per interval (or per interval of a day)."""
+    scn = cxsim.load_scenario("mmc", SHORT_MMC)
+    assert channel_targets(scn, {"voice": 0.9})[0].tolist() == [0.9] * 12
+    with pytest.raises(ValueError, match=r"sla_targets\.voice"):
+        channel_targets(scn, {"voice": [0.8, 0.9]})
+    with pytest.raises(ValueError, match="not a channel"):
+        channel_targets(scn, {"fax": 0.8})
+
+
+@pytest.fixture(scope="module")
+def mmc_plan():
+    return plan_staffing(cxsim.load_scenario("mmc", SHORT_MMC), replications=30, seed=3)
+
+
+def test_mmc_plan_equals_erlang_c_within_one_agent(mmc_plan):
+    """Constant M/M/c load: the simulated plan is Erlang C's answer (12) within one agent, and the
+    fresh-seed check finds every interval at or above the target."""
+    erlang_c = analytic.staff_erlang_c(LAM, MU, 20, 0.8)
+    agents = mmc_plan.plan["agents"].to_numpy()
+    assert np.all(np.abs(agents - erlang_c) <= 1), agents
+    assert (mmc_plan.erlang_c["agents"] == erlang_c).all()
+    assert mmc_plan.meets_target
+    judged = mmc_plan.check[mmc_plan.check.judged]
+    assert len(judged) == 10  # 12 intervals less the two in the warm-up
+    assert (judged.service_level >= judged.target).all()
+
+
+def test_plan_table_and_kpis(mmc_plan, tmp_path):
+    """The plan table has the documented columns and costs; KPIs are the plan simulated on fresh seeds."""
+    plan = mmc_plan.plan
+    assert list(plan.columns) == ["interval_start", "tier", "agents", "heads", "cost"]
+    assert plan["interval_start"].tolist() == [1800.0 * j for j in range(12)]
+    assert np.allclose(plan["cost"], plan["heads"] * 30 * 0.5)  # shrinkage 0: heads = agents
+    assert mmc_plan.kpis.seed != 3 and mmc_plan.kpis.replications == 60
+    assert mmc_plan.kpis.kpi("service_level", "channel", "voice") >= 0.8
+    files = mmc_plan.save(tmp_path)
+    assert pd.read_csv(files["plan"]).equals(plan)
+    assert files["figure"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    comparison = pd.read_csv(files["comparison"]).set_index("plan")
+    assert comparison.loc["erlang_c", "cost"] == pytest.approx(12 * 12 * 15)
+
+
+def test_patience_plan_is_at_or_below_erlang_c_and_meets_target_on_fresh_seeds():
+    """With abandonment (M/M/c+M) the plan needs no more than Erlang C, and it holds on fresh seeds."""
+    scn = cxsim.load_scenario("mmc", [*SHORT_MMC, "channels.voice.patience={dist:exponential,mean_s:120}"])
+    result = plan_staffing(scn, replications=30, seed=5)
+    agents = result.plan["agents"].to_numpy()
+    assert (agents <= 12).all()
+    assert result.cost("simulated") <= result.cost("erlang_c")
+    erlang_a = analytic.staff_erlang_a(LAM, MU, 1 / 120, 20, 0.8)
+    assert np.all(np.abs(agents - erlang_a) <= 1)
+    assert result.meets_target
+    # the check used seeds the search never saw
+    assert result.stats["check_seed"] != 5
+
+
+TIERED = """
+name: tiered
+horizon: {days: 0.25, interval_min: 30, warmup_min: 0}
+channels:
+  voice:
+    volume_per_day: 1600
+    profile: [1, 1, 2, 3, 4, 4, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+              1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+    intents: {simple: 0.6, hard: 0.4}
+    patience: {dist: exponential, mean_s: 180}
+    sla: {answer_within_s: 20, target: 0.8}
+  chat:
+    volume_per_day: 800
+    profile: [1, 1, 2, 3, 4, 4, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+              1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+    intents: {simple: 0.7, hard: 0.3}
+    patience: {dist: exponential, mean_s: 120}
+    sla: {answer_within_s: 60, target: 0.8}
+    concurrency: 2
+intents:
+  simple: {bot_containment: 0.4, resolution: {tier1: 0.95}}
+  hard: {bot_containment: 0.0, resolution: {tier1: 0.5}}
+bot: {channels: [chat], handle_time: {dist: exponential, mean_s: 60, cv: null}}
+tiers:
+  tier1:
+    staff: 10
+    shrinkage: 0.3
+    handle_time: {voice: {dist: exponential, mean_s: 240}, chat: {dist: exponential, mean_s: 360}}
+  tier2:
+    staff: 4
+    shrinkage: 0.3
+    handle_time: {voice: {dist: exponential, mean_s: 480}, chat: {dist: exponential, mean_s: 600}}
+routing: {policy: priority, priorities: {voice: 0, chat: 1}}
+costs: {agent_hour: {tier1: 30, tier2: 45}}
+"""
+
+
+def test_bot_two_tiers_and_chat_concurrency_meet_every_interval_on_fresh_seeds(tmp_path):
+    """A fast stand-in for `baseline`: bot, escalation to tier 2, chat concurrency, a peaked day;
+    every judged queue-interval meets its target on fresh seeds, and heads carry the shrinkage."""
+    path = tmp_path / "tiered.yaml"
+    path.write_text(TIERED)
+    scn = cxsim.load_scenario(path)
+    result = plan_staffing(scn, replications=20, seed=11, workers=1, max_repairs=3)
+    assert result.meets_target, result.check[~result.check.ok]
+    judged = result.check[result.check.judged]
+    assert (judged.service_level >= judged.target).all()
+    assert set(judged.tier) == {"tier1", "tier2"}
+    heads = result.plan["heads"].to_numpy()
+    agents = result.plan["agents"].to_numpy()
+    assert np.all(np.floor(heads * 0.7 + 0.5) == agents)
+    # the peak needs more agents than the night
+    tier1 = result.agents()["tier1"].to_numpy()
+    assert tier1[4:6].min() > tier1[0]
+
+
+def test_occupancy_cap_adds_agents():
+    """max_occupancy binds where the SLA alone would run agents hotter."""
+    scn = cxsim.load_scenario("mmc", SHORT_MMC)
+    capped = plan_staffing(scn, replications=10, seed=3, max_occupancy=0.6, compare=False, max_repairs=1)
+    occupancy = capped.check[capped.check.judged]["occupancy"]
+    assert (capped.plan["agents"] >= 14).all()  # 8.33 Erlangs / 0.6 = 13.9
+    assert occupancy.max() <= 0.62
+
+
+def test_day_target_needs_no_more_than_interval_target(mmc_plan):
+    """Holding the SLA over the day, not in every interval, never costs more."""
+    scn = cxsim.load_scenario("mmc", SHORT_MMC)
+    day = plan_staffing(scn, replications=30, seed=3, target="day", compare=False)
+    assert day.cost() <= mmc_plan.cost()
+    assert day.kpis.kpi("service_level", "channel", "voice") >= 0.8
+
+
+def test_bad_settings_name_the_key():
+    scn = cxsim.load_scenario("mmc", SHORT_MMC)
+    with pytest.raises(ConfigError, match=r"staffing\.target"):
+        plan_staffing(scn, target="week")
+    with pytest.raises(ConfigError, match="replications"):
+        plan_staffing(scn, replications=1)
+
+
+def test_objective_is_a_kpi_plus_sla_penalty():
+    """The number an Optuna trial minimises: the KPI, plus the penalty times the SL shortfall."""
+    scn = cxsim.load_scenario("mmc", [*SHORT_MMC, "tiers.tier1.staff=10"])
+    res = cxsim.simulate(scn, replications=3, seed=1)
+    sl = res.kpi("service_level", "channel", "voice")
+    assert sl < 0.8
+    cfg = OmegaConf.create({"metric": "cost_per_contact", "scope": "overall", "name": "all", "sla_penalty": 10.0})
+    expected = res.kpi("cost_per_contact") + 10.0 * (0.8 - sl)
+    assert objective_value(res, cfg) == pytest.approx(expected)
+    cfg.metric = "nonsense"
+    with pytest.raises(ConfigError, match=r"objective\.metric"):
+        objective_value(res, cfg)
+
+
+def _cxsim(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cxsim.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_cxsim_staff_writes_the_plan_figure_and_kpis(tmp_path):
+    """`cxsim staff` is a Hydra app: the plan, the figure and the KPI tables land in the run dir."""
+    run_dir = tmp_path / "run"
+    done = _cxsim(
+        "staff",
+        "scenario=mmc",
+        *SHORT_MMC,
+        "replications=4",
+        "progress=false",
+        "staffing.max_iterations=3",
+        "staffing.max_repairs=0",
+        f"hydra.run.dir={run_dir}",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    for name in ("staffing_plan.csv", "staffing_comparison.png", "staffing_check.csv", "summary.csv"):
+        assert (run_dir / name).is_file(), name
+    assert list(pd.read_csv(run_dir / "staffing_plan.csv").columns) == [
+        "interval_start",
+        "tier",
+        "agents",
+        "heads",
+        "cost",
+    ]
+    assert "Erlang C" in done.stdout
+
+
+def test_cxsim_staff_rejects_a_bad_setting_in_one_line(tmp_path):
+    done = _cxsim("staff", "scenario=mmc", "staffing.target=week", f"hydra.run.dir={tmp_path / 'r'}", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0
+    assert "staffing.target" in done.stderr
+    assert not (tmp_path / "r").exists()
