@@ -40,7 +40,7 @@ def check_config(cfg: DictConfig, scenario: Scenario) -> None:
         if cfg.replications < 2:
             raise ConfigError("replications", f"the planner needs >= 2 replications (got {cfg.replications})")
         try:
-            channel_targets(scenario, dict(settings.sla_targets))
+            channel_targets(scenario, dict(settings.sla_targets or {}))
         except ValueError as exc:
             key, _, rule = str(exc).partition(": ")
             raise ConfigError(key, rule) from None

@@ -68,7 +68,7 @@ class Settings:
     confidence: float = 0.95
     max_occupancy: float | None = None
     max_abandon: float | None = None
-    sla_targets: Mapping[str, Any] = field(default_factory=dict)
+    sla_targets: Mapping[str, Any] | None = None
     transfer_sla: Mapping[str, Any] | None = None
     interval_floor: float | None = None
     min_agents: int = 0
@@ -98,6 +98,10 @@ class Settings:
             raise ConfigError("staffing.spacing", f"must be >= 1 (got {self.spacing})")
         if self.check_replications is not None and self.check_replications < 2:
             raise ConfigError("staffing.check_replications", f"must be >= 2 or null (got {self.check_replications})")
+        if self.sla_targets is not None and not isinstance(self.sla_targets, Mapping):
+            raise ConfigError("staffing.sla_targets", "must be a mapping {channel: target or list per interval}")
+        if self.transfer_sla is not None and not isinstance(self.transfer_sla, Mapping):
+            raise ConfigError("staffing.transfer_sla", "must be a mapping {answer_within_s: ..., target: ...}")
         if self.transfer_sla is not None:
             unknown = set(self.transfer_sla) - {"answer_within_s", "target"}
             if unknown:
