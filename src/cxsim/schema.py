@@ -169,8 +169,8 @@ class StaffingConfig:
     confidence: float = 0.95  # one-sided confidence of the lower bound that must reach the target
     max_occupancy: float | None = None
     max_abandon: float | None = None
-    sla_targets: dict[str, Any] = field(default_factory=dict)  # channel -> target, or a list per interval
-    transfer_sla: dict[str, float] | None = None  # {answer_within_s, target} for escalated contacts
+    sla_targets: Any = None  # {channel: target, or a list per interval}
+    transfer_sla: Any = None  # {answer_within_s, target} for escalated contacts
     interval_floor: float | None = None  # target=day: minimum SL in every interval
     min_agents: int = 0
     min_contacts: int = 30  # an interval's SL is judged once this many contacts (all replications) reach it
