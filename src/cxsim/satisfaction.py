@@ -157,9 +157,10 @@ def build_model(spec: Mapping[str, Any]) -> Any:
         if not np.isfinite(values[name]):
             raise ConfigError(f"satisfaction.coefficients.{name}", "must be finite")
     coefficients = DefaultCoefficients(**values)
-    for name in ("tolerance_s", "wait_exponent"):
-        if getattr(coefficients, name) < 0 or (name == "wait_exponent" and coefficients.wait_exponent == 0):
-            raise ConfigError(f"satisfaction.coefficients.{name}", "must be > 0" if name == "wait_exponent" else ">= 0")
+    if coefficients.tolerance_s < 0:
+        raise ConfigError("satisfaction.coefficients.tolerance_s", "must be >= 0")
+    if coefficients.wait_exponent <= 0:
+        raise ConfigError("satisfaction.coefficients.wait_exponent", "must be > 0")
     for name in ("nps_promoter", "nps_detractor"):
         if not 0.0 <= getattr(coefficients, name) <= 1.0:
             raise ConfigError(f"satisfaction.coefficients.{name}", "must be a share in [0, 1]")

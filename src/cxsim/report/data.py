@@ -222,6 +222,10 @@ def load_runs(dirs: Sequence[str | Path]) -> tuple[list[Run], list[str]]:
             run.label = label or run.scenario
             run.swept = {k: v for k, v in run.swept.items() if k.split(".")[0] not in RUN_KEYS}
         runs.extend(loaded)
+    if len(dirs) > 1:  # several sources: say which scenario a swept value belongs to
+        for run in runs:
+            if run.sweep is not None and run.scenario not in run.label:
+                run.label = f"{run.scenario}: {run.label}"
     _unique_labels(runs)
     return runs, notes
 

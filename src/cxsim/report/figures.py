@@ -516,7 +516,7 @@ def resolution_bars(runs: Sequence[Run], cols: Sequence[str], baseline: int) -> 
             unit, div = "s", 1.0
         for i, (((mean, ci), p90), col) in enumerate(zip(values, cols, strict=True)):
             ax.bar(i, mean / div, 0.7, color=col, yerr=np.nan_to_num(ci) / div, capsize=2, ecolor="#555555")
-            ax.plot([i], [p90 / div], "D", color=col, mec="white", ms=6)
+            ax.plot([i], [p90 / div], "D", mfc="white", mec=col, mew=1.6, ms=6.5)
         ax.set_xticks(range(n), ["" for _ in range(n)])
         ax.grid(axis="x", visible=False)
         ax.set_title(title, loc="left")
@@ -524,7 +524,7 @@ def resolution_bars(runs: Sequence[Run], cols: Sequence[str], baseline: int) -> 
         ax.set_ylim(bottom=0)
     from matplotlib.lines import Line2D
 
-    extra = [Line2D([], [], marker="D", ls="", color="#555555", label="p90"),
+    extra = [Line2D([], [], marker="D", ls="", mfc="white", mec="#555555", label="p90"),
              matplotlib.patches.Patch(color="#777777", label="mean (whisker: 95% CI)")]  # fmt: skip
     _legend(fig, runs, cols, baseline, extra)
     return to_uri(fig)
