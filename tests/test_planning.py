@@ -166,7 +166,7 @@ def test_bot_two_tiers_and_chat_concurrency_meet_every_interval_on_fresh_seeds(t
     path = tmp_path / "tiered.yaml"
     path.write_text(TIERED)
     scn = cxsim.load_scenario(path)
-    result = plan_staffing(scn, replications=20, seed=11, workers=1, max_repairs=3)
+    result = plan_staffing(scn, replications=16, seed=11, compare=False)
     assert result.meets_target, result.check[~result.check.ok]
     judged = result.check[result.check.judged]
     assert (judged.service_level >= judged.target).all()
@@ -191,7 +191,7 @@ def test_occupancy_cap_adds_agents():
 def test_day_target_needs_no_more_than_interval_target(mmc_plan):
     """Holding the SLA over the day, not in every interval, never costs more."""
     scn = cxsim.load_scenario("mmc", SHORT_MMC)
-    day = plan_staffing(scn, replications=30, seed=3, target="day", compare=False)
+    day = plan_staffing(scn, replications=20, seed=3, target="day", compare=False)
     assert day.cost() <= mmc_plan.cost()
     assert day.kpis.kpi("service_level", "channel", "voice") >= 0.8
 
@@ -257,3 +257,35 @@ def test_cxsim_staff_rejects_a_bad_setting_in_one_line(tmp_path):
     assert done.stderr.strip().count("\n") == 0
     assert "staffing.target" in done.stderr
     assert not (tmp_path / "r").exists()
+
+
+def _has_optuna_sweeper() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("hydra_plugins.hydra_optuna_sweeper") is not None
+
+
+@pytest.mark.skipif(_has_optuna_sweeper(), reason="the Optuna sweeper is installed here")
+def test_optuna_preset_without_the_plugin_stops_in_one_line(tmp_path):
+    """The Optuna presets need the optional extra; without it the pre-flight says so and exits 2."""
+    done = _cxsim("-m", "+optuna=tradeoff", "scenario=mmc", f"hydra.sweep.dir={tmp_path / 's'}", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "hydra/sweeper/optuna" in done.stderr
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _has_optuna_sweeper(), reason="needs the optional extra: pip install 'cxsim[optuna]'")
+@pytest.mark.parametrize("app", ["run", "staff"])
+def test_optuna_presets_run_a_study(tmp_path, app):
+    """A real (tiny) Optuna study with each preset: every trial returns its objective, a best value is found."""
+    if app == "run":
+        args = ["-m", "+optuna=tradeoff", "scenario=bot_rollout", "replications=2"]
+    else:
+        args = ["staff", "-m", "+optuna=staffing", "scenario=baseline", "replications=4"]
+        args += ["staffing.max_iterations=2", "staffing.max_repairs=0"]
+    sweep = tmp_path / "sweep"
+    done = _cxsim(*args, "hydra.sweeper.n_trials=2", f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("objective: ") == 2
+    assert "best_value" in (sweep / "optimization_results.yaml").read_text()
