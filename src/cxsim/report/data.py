@@ -90,11 +90,12 @@ class Run:
 
     def series(self, metric: str, scope: str, name: str) -> pd.DataFrame:
         """Per-interval mean and ci95 of one KPI (empty without intervals.csv)."""
+        cols = ["interval_start", "mean", "ci95", "n"]
         if self.intervals is None:
-            return pd.DataFrame(columns=["interval_start", "mean", "ci95"])
+            return pd.DataFrame(columns=cols)
         t = self.intervals
         rows = t[(t["scope"] == scope) & (t["name"].astype(str) == name) & (t["metric"] == metric)]
-        return rows[["interval_start", "mean", "ci95"]].sort_values("interval_start")
+        return rows[[c for c in cols if c in rows.columns]].sort_values("interval_start")
 
     @property
     def contacts_path(self) -> Path | None:

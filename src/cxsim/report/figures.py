@@ -44,6 +44,7 @@ STYLE = {
     "legend.fontsize": 8.5,
 }
 DPI = 110
+MIN_BAND_REPLICATIONS = 5  # draw the per-interval CI band from this many replications on
 
 
 def styled(draw: Callable[..., str | None]) -> Callable[..., str | None]:
@@ -133,6 +134,7 @@ def intraday(runs: Sequence[Run], cols: Sequence[str], baseline: int, channel: s
     fig = figure(11, 7.2)
     axes = fig.subplots(3, 1, sharex=True, height_ratios=[1.25, 1, 1])
     span = 0.0
+    banded = False
     sla = runs[baseline].sla(channel)
     tier = runs[baseline].tier_for(channel)
     for i, (run, col) in enumerate(zip(runs, cols, strict=True)):
@@ -144,10 +146,13 @@ def intraday(runs: Sequence[Run], cols: Sequence[str], baseline: int, channel: s
         span = max(span, x.max() + width)
         y, ci = sl["mean"].to_numpy(), np.nan_to_num(sl["ci95"].to_numpy())
         _step(axes[0], x, y, width, color=col, lw=lw)
-        lo, hi = np.clip(y - ci, 0, 1), np.clip(y + ci, 0, 1)
-        axes[0].fill_between(
-            np.r_[x, x[-1] + width], np.r_[lo, lo[-1]], np.r_[hi, hi[-1]], step="post", color=col, alpha=0.10, lw=0
-        )
+        # with few replications the t-interval spans most of the axis: it would hide more than it shows
+        if "n" not in sl.columns or np.nanmedian(sl["n"].to_numpy(dtype=float)) >= MIN_BAND_REPLICATIONS:
+            banded = True
+            lo, hi = np.clip(y - ci, 0, 1), np.clip(y + ci, 0, 1)
+            axes[0].fill_between(
+                np.r_[x, x[-1] + width], np.r_[lo, lo[-1]], np.r_[hi, hi[-1]], step="post", color=col, alpha=0.10, lw=0
+            )
         q = run.series("queue_mean" if realtime else "backlog", "channel", channel)
         if not q.empty:
             _step(axes[1], q["interval_start"].to_numpy() / 3600.0, q["mean"].to_numpy(), width, color=col, lw=lw)
@@ -170,7 +175,8 @@ def intraday(runs: Sequence[Run], cols: Sequence[str], baseline: int, channel: s
     axes[0].set_ylim(-0.02, 1.05)
     axes[0].yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     within = _duration(float(sla.get("answer_within_s", 20)))
-    axes[0].set_title(f"{channel}: service level per interval (answered within {within}; band = 95% CI)", loc="left")
+    band = "; band = 95% CI" if banded else ""
+    axes[0].set_title(f"{channel}: service level per interval (answered within {within}{band})", loc="left")
     axes[1].set_title(
         f"{channel}: contacts waiting (time-average per interval)"
         if realtime
