@@ -78,6 +78,11 @@ def load_weights(profile: Any, key: str, base_dir: Path | None = None) -> np.nda
     return weights
 
 
+def repeat_days(one_day: np.ndarray, n_intervals: int) -> np.ndarray:
+    """A one-day series repeated over a horizon of `n_intervals` (cut where the horizon ends mid-day)."""
+    return np.tile(one_day, -(-n_intervals // len(one_day)))[:n_intervals]
+
+
 def daily_shares(weights: np.ndarray, intervals_per_day: int) -> np.ndarray:
     """Share of a day's volume falling in each staffing interval (exact for piecewise-constant rates)."""
     bin_edges = np.linspace(0.0, 1.0, len(weights) + 1)
@@ -104,9 +109,10 @@ def read_volume_file(
     volumes = column_numbers(rows, column, path, key)
     if len(volumes) == n_intervals:
         return volumes
-    if len(volumes) == intervals_per_day and n_intervals % intervals_per_day == 0:
-        return np.tile(volumes, n_intervals // intervals_per_day)
+    if len(volumes) == intervals_per_day:
+        return repeat_days(volumes, n_intervals)
     raise ConfigError(
         key,
-        f"'{path}' has {len(volumes)} rows; need one per interval ({n_intervals}) or per interval of one day ({intervals_per_day})",
+        f"'{path}' has {len(volumes)} rows; need one per interval ({n_intervals}) "
+        f"or per interval of one day ({intervals_per_day})",
     )

@@ -27,6 +27,7 @@ from cxsim.profiles import (
     load_weights,
     read_csv,
     read_volume_file,
+    repeat_days,
     resolve_path,
 )
 from cxsim.routing import build_policy
@@ -260,8 +261,8 @@ def _staffing(value: Any, tier: str, horizon: Horizon, base_dir: Path | None) ->
         staff = _staff_file(value, tier, horizon, key, base_dir)
     elif isinstance(value, Sequence):
         staff = np.asarray([_non_negative(v, f"{key}[{i}]") for i, v in enumerate(value)])
-        if len(staff) == horizon.intervals_per_day and horizon.n_intervals % horizon.intervals_per_day == 0:
-            staff = np.tile(staff, horizon.n_intervals // horizon.intervals_per_day)
+        if len(staff) == horizon.intervals_per_day:
+            staff = repeat_days(staff, horizon.n_intervals)
         elif len(staff) != horizon.n_intervals:
             raise ConfigError(
                 key,
@@ -280,8 +281,8 @@ def _staff_file(path: str, tier: str, horizon: Horizon, key: str, base_dir: Path
     if column is None:
         raise ConfigError(key, f"'{resolved}' needs a column named '{tier}', 'staff', 'agents' or 'heads'")
     staff = column_numbers(rows, column, resolved, key)
-    if len(staff) == horizon.intervals_per_day and horizon.n_intervals % horizon.intervals_per_day == 0:
-        return np.tile(staff, horizon.n_intervals // horizon.intervals_per_day)
+    if len(staff) == horizon.intervals_per_day:
+        return repeat_days(staff, horizon.n_intervals)
     if len(staff) != horizon.n_intervals:
         raise ConfigError(
             key, f"'{resolved}' has {len(staff)} rows; need {horizon.n_intervals} or {horizon.intervals_per_day}"
@@ -367,8 +368,7 @@ def compile_scenario(cfg: Any, base_dir: Path | None = None) -> Scenario:
         else:
             per_day = _non_negative(ch.volume_per_day, f"{key}.volume_per_day")
             shares = daily_shares(load_weights(ch.profile, f"{key}.profile", base_dir), horizon.intervals_per_day)
-            volumes = np.tile(shares * per_day, math.ceil(horizon.n_intervals / horizon.intervals_per_day))
-            volumes = volumes[: horizon.n_intervals]
+            volumes = repeat_days(shares * per_day, horizon.n_intervals)
         intent_mix = (
             _mix(ch.intents, intents, f"{key}.intents")
             if ch.intents
