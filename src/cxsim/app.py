@@ -9,17 +9,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from cxsim.errors import ConfigError
-from cxsim.experiment import Results, simulate
-from cxsim.outputs import write_results
 from cxsim.paths import scenarios_dir
 from cxsim.scenario import Scenario, compile_scenario
 from cxsim.schema import RUN_KEYS, RunConfig
+
+if TYPE_CHECKING:  # imported in run(): validating a config needs neither pandas nor scipy
+    from cxsim.experiment import Results
 
 
 def scenario_from_config(cfg: DictConfig) -> Scenario:
@@ -150,6 +151,9 @@ SL_FORMULA_TEXT = {
 
 def run(cfg: DictConfig, out_dir: Path, overrides: Sequence[str] = (), stream: TextIO = sys.stdout) -> Results:
     """Validate, simulate, write the result files into `out_dir` and print the headline table."""
+    from cxsim.experiment import simulate
+    from cxsim.outputs import write_results
+
     scenario = validate(cfg)
     results = simulate(
         scenario,

@@ -7,6 +7,7 @@ leaves nothing in results/. Only this module touches Hydra's app machinery.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import sys
 import traceback
@@ -23,16 +24,47 @@ USER_ERROR = 2
 LAUNCHER_EXTRAS = {"ray": "ray", "submitit_slurm": "slurm", "submitit_local": "slurm"}
 
 
-def register_configs() -> None:
-    """Put the run schema and every shipped scenario into Hydra's ConfigStore."""
+_REGISTERED: set[str] = set()
+
+
+def register_configs(names: set[str] | None = None) -> None:
+    """Put the run schema and the shipped scenarios (all, or only `names`) into Hydra's ConfigStore.
+
+    Loading a scenario costs tens of milliseconds, so the command registers only those it
+    composes; `--help`, `--info` and sweeps over a glob get all of them.
+    """
     from hydra.core.config_store import ConfigStore
 
     from cxsim.schema import RunConfig
 
     store = ConfigStore.instance()
-    store.store(group="schema", name="run", node=RunConfig, package="_global_")
+    if "schema/run" not in _REGISTERED:
+        store.store(group="schema", name="run", node=RunConfig, package="_global_")
+        _REGISTERED.add("schema/run")
     for path in sorted(scenarios_dir().glob("*.yaml")):
-        store.store(group="scenario", name=path.stem, node=OmegaConf.load(path), package="_global_")
+        if (names is None or path.stem in names) and f"scenario/{path.stem}" not in _REGISTERED:
+            store.store(group="scenario", name=path.stem, node=OmegaConf.load(path), package="_global_")
+            _REGISTERED.add(f"scenario/{path.stem}")
+
+
+def _scenarios_named(overrides: list[str]) -> set[str] | None:
+    """The scenarios a command line composes (None: cannot tell, register them all)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except HydraException:
+        return None
+    names = {"baseline"}  # the default in configs/config.yaml
+    for o in parsed:
+        if o.key_or_group != "scenario":
+            continue
+        if o.is_sweep_override():
+            names.update(_sweep_values(o))
+        else:
+            names.add(str(o.value()))
+    return names
 
 
 def _hydra_error(exc: Exception) -> ConfigError:
@@ -68,8 +100,32 @@ def _hydra_error(exc: Exception) -> ConfigError:
     return ConfigError("overrides", first)
 
 
-def _combinations(overrides: list[str], multirun: bool) -> list[list[str]]:
-    """Expand sweep overrides (a=1,2 / range / choice) into the job override lists."""
+def _sweep_values(o: Any) -> list[str]:
+    """The values a sweep override takes; `scenario=glob(...)` expands over the shipped scenarios."""
+    from hydra.core.override_parser.types import Glob
+
+    from cxsim.scenario import scenario_names
+
+    value = o.value()
+    if isinstance(value, Glob):
+        if o.key_or_group != "scenario":
+            raise ConfigError(o.key_or_group, "glob() sweeps are supported for scenario only")
+        return list(value.filter(scenario_names()))
+    return list(o.sweep_string_iterator())
+
+
+def _is_value_key(key: str) -> bool:
+    """A dotted scenario/run key (`tiers.tier1.staff`), as opposed to a config group
+    (`scenario`, `+launcher`, `hydra/launcher`) or a Hydra setting (`hydra.sweep.dir`)."""
+    return "." in key and "/" not in key and not key.startswith("hydra.")
+
+
+def _combinations(overrides: list[str], multirun: bool) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Expand sweep overrides (a=1,2 / range / choice) into jobs.
+
+    Each job is (overrides to compose with, swept key values to apply afterwards): a sweep over
+    scenario keys then composes once per combination of the other overrides, not once per job.
+    """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     parsed = OverridesParser.create().parse_overrides(overrides)
@@ -78,10 +134,14 @@ def _combinations(overrides: list[str], multirun: bool) -> list[list[str]]:
         if o.is_sweep_override():
             if not multirun:
                 raise ConfigError(o.key_or_group, f"'{o.input_line}' sweeps several values; add -m to run one job each")
-            axes.append([f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()])
+            post = _is_value_key(o.key_or_group) and not (o.is_add() or o.is_force_add() or o.is_delete())
+            axes.append([(post, f"{o.get_key_element()}={v}") for v in _sweep_values(o)])
         else:
-            axes.append([o.input_line])
-    return [list(combo) for combo in itertools.product(*axes)]
+            axes.append([(False, o.input_line)])
+    jobs = []
+    for combo in itertools.product(*axes):
+        jobs.append((tuple(o for post, o in combo if not post), tuple(o for post, o in combo if post)))
+    return jobs
 
 
 def preflight(config_name: str, overrides: list[str], multirun: bool, config_dir: str | None) -> None:
@@ -91,23 +151,30 @@ def preflight(config_name: str, overrides: list[str], multirun: bool, config_dir
     from omegaconf.errors import OmegaConfBaseException
 
     from cxsim.app import validate
+    from cxsim.scenario import apply_overrides
 
     extra = [f"hydra.searchpath=[file://{Path(config_dir).resolve()}]"] if config_dir else []
     try:
         jobs = _combinations(overrides, multirun)
     except HydraException as exc:
         raise ConfigError("overrides", str(exc).splitlines()[0]) from None
-    for combo in jobs[:MAX_PREFLIGHT_JOBS]:
-        with initialize_config_dir(config_dir=str(configs_dir()), version_base="1.3", job_name="cxsim"):
-            try:
-                cfg = compose(config_name=config_name, overrides=[*combo, *extra])
-            except (HydraException, OmegaConfBaseException) as exc:
-                raise _hydra_error(exc) from None
-        scenario = validate(cfg)
-        if cfg.get("staffing") is not None or cfg.get("objective") is not None:
-            from cxsim.planning.app import check_config
+    composed: dict[tuple[str, ...], DictConfig] = {}
+    with initialize_config_dir(config_dir=str(configs_dir()), version_base="1.3", job_name="cxsim"):
+        for base, post in jobs[:MAX_PREFLIGHT_JOBS]:
+            if base not in composed:
+                try:
+                    composed[base] = compose(config_name=config_name, overrides=[*base, *extra])
+                except (HydraException, OmegaConfBaseException) as exc:
+                    raise _hydra_error(exc) from None
+            cfg = composed[base]
+            if post:
+                cfg = copy.deepcopy(cfg)
+                apply_overrides(cfg, post)
+            scenario = validate(cfg)
+            if cfg.get("staffing") is not None or cfg.get("objective") is not None:
+                from cxsim.planning.app import check_config
 
-            check_config(cfg, scenario)
+                check_config(cfg, scenario)
 
 
 def _task(cfg: DictConfig) -> Any:
@@ -137,10 +204,10 @@ def _task(cfg: DictConfig) -> Any:
         raise
 
 
-def _run_hydra(config_name: str, argv: list[str]) -> None:
+def _run_hydra(config_name: str, argv: list[str], scenarios: set[str] | None = None) -> None:
     import hydra
 
-    register_configs()
+    register_configs(scenarios)
     sys.argv = [sys.argv[0], *argv]
     hydra.main(version_base="1.3", config_path=str(configs_dir()), config_name=config_name)(_task)()
 
@@ -159,8 +226,9 @@ def main(argv: list[str] | None = None) -> None:
 
     parsed, _ = get_args_parser().parse_known_args(args)
     informational = parsed.help or parsed.hydra_help or parsed.cfg or parsed.info or parsed.shell_completion
+    scenarios = None if informational else _scenarios_named(list(parsed.overrides))
     if not informational:
-        register_configs()
+        register_configs(scenarios)
         try:
             preflight(
                 parsed.config_name or config_name, list(parsed.overrides), bool(parsed.multirun), parsed.config_dir
@@ -168,7 +236,7 @@ def main(argv: list[str] | None = None) -> None:
         except ConfigError as exc:
             print(f"cxsim: error: {exc}", file=sys.stderr)
             sys.exit(USER_ERROR)
-    _run_hydra(config_name, args)
+    _run_hydra(config_name, args, scenarios)
 
 
 if __name__ == "__main__":
