@@ -163,6 +163,10 @@ MISTAKES = {
     "sweep without -m": (["tiers.tier1.staff=10,12"], "tiers.tier1.staff: 'tiers.tier1.staff=10,12' sweeps"),
     "unknown launcher preset": (["-m", "+launcher=moon"], "launcher: unknown launcher preset 'moon'"),
     "zero replications": (["replications=0"], "replications: must be >= 1"),
+    "policy class not importable": (
+        ["routing.policy={_target_: nowhere.Policy}"],
+        "routing.policy: cannot build nowhere.Policy: Error locating target 'nowhere.Policy' (is its module",
+    ),
 }
 
 
@@ -183,7 +187,8 @@ def test_channel_no_tier_serves(tmp_path: Path) -> None:
     """A user's own scenario (via --config-dir) whose chat channel no tier serves."""
     conf = _scenario_without_tier_for_chat(tmp_path)
     out = cxsim(tmp_path, "--config-dir", conf, "scenario=mine", f"hydra.run.dir={tmp_path / 'run'}")
-    assert out.returncode == 2 and out.stderr.strip() == "cxsim: error: channels.chat: no tier serves it (add it to a tier's skills)"
+    assert out.returncode == 2
+    assert out.stderr.strip() == "cxsim: error: channels.chat: no tier serves it (add it to a tier's skills)"
     assert created(tmp_path) == []
 
 
@@ -192,5 +197,6 @@ def test_malformed_volume_csv(tmp_path: Path) -> None:
     path = _malformed_csv(tmp_path)
     out = cxsim(tmp_path, "scenario=mmc", f"channels.voice.volume_file={path}", f"hydra.run.dir={tmp_path / 'run'}")
     assert out.returncode == 2
-    assert out.stderr.strip() == f"cxsim: error: channels.voice.volume_file: '{path}' row 3: offered='twelve' is not a number"
+    rule = f"'{path}' row 3: offered='twelve' is not a number"
+    assert out.stderr.strip() == f"cxsim: error: channels.voice.volume_file: {rule}"
     assert created(tmp_path) == []

@@ -67,6 +67,15 @@ def _scenarios_named(overrides: list[str]) -> set[str] | None:
     return names
 
 
+def one_line(exc: ConfigError) -> str:
+    """`key: rule` on one line, whatever a nested exception (e.g. a `_target_` import) put in the rule."""
+    rule = str(exc.rule).splitlines()[0] if str(exc.rule) else ""
+    rule = rule.replace(", set env var HYDRA_FULL_ERROR=1 to see chained exception.", "")
+    if "Error locating target" in rule:
+        rule += " (is its module importable, e.g. on PYTHONPATH?)"
+    return f"{exc.key}: {rule}" if exc.key else rule
+
+
 def _hydra_error(exc: Exception) -> ConfigError:
     """Hydra's composition errors as one line naming the key."""
     text = str(exc)
@@ -234,7 +243,7 @@ def main(argv: list[str] | None = None) -> None:
                 parsed.config_name or config_name, list(parsed.overrides), bool(parsed.multirun), parsed.config_dir
             )
         except ConfigError as exc:
-            print(f"cxsim: error: {exc}", file=sys.stderr)
+            print(f"cxsim: error: {one_line(exc)}", file=sys.stderr)
             sys.exit(USER_ERROR)
     _run_hydra(config_name, args, scenarios)
 
