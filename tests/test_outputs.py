@@ -115,3 +115,35 @@ def test_sweep_summary_callback_writes_the_table_and_fails_the_command(tmp_path:
     _job(tmp_path / "ok", 0, ["seed=1"], SUMMARY, None)
     SweepSummary().on_multirun_end(OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path / "ok")}}}))
     assert (tmp_path / "ok" / SWEEP_FILE).is_file()
+
+
+@pytest.mark.parametrize("formula", ["offered", "answered", "late_abandons", "short_abandons_met"])
+def test_service_level_formulas_as_docs_kpis_states_them(formula: str) -> None:
+    """Each `sla.formula` is the ratio docs/kpis.md gives, recomputed from contacts.parquet."""
+    scn = cxsim.load_scenario(
+        "mmc",
+        overrides=[
+            "horizon.days=0.25",
+            "horizon.warmup_min=0",
+            "tiers.tier1.staff=8",  # short-staffed: long waits and many abandons, quick and late
+            "channels.voice.patience={dist: exponential, mean_s: 60}",
+            f"channels.voice.sla.formula={formula}",
+        ],
+    )
+    res = cxsim.simulate(scn, replications=1, seed=5, contacts=True)
+    c = res.contacts
+    c = c[c.queue_entry_s < scn.horizon.end_s]
+    answered = c.first_answer_s.notna()
+    wait = (c.first_answer_s.where(answered, c.end_s) - c.queue_entry_s).to_numpy()
+    within = wait <= 20.0
+    n_ans_in, n_ab_in = (answered & within).sum(), (~answered & within).sum()
+    n_ab_late = (~answered & ~within).sum()
+    expected = {
+        "offered": n_ans_in / len(c),
+        "answered": n_ans_in / answered.sum(),
+        "late_abandons": n_ans_in / (answered.sum() + n_ab_late),
+        "short_abandons_met": (n_ans_in + n_ab_in) / len(c),
+    }[formula]
+    assert n_ab_in > 0 and n_ab_late > 0, "the case must exercise both kinds of abandon"
+    assert res.kpi("offered", "channel", "voice") == len(c)
+    assert res.kpi("service_level", "channel", "voice") == pytest.approx(expected, rel=1e-12)
