@@ -78,7 +78,7 @@ def test_sla_targets_per_interval_are_validated():
 
 @pytest.fixture(scope="module")
 def mmc_plan():
-    return plan_staffing(cxsim.load_scenario("mmc", SHORT_MMC), replications=30, seed=3)
+    return plan_staffing(cxsim.load_scenario("mmc", SHORT_MMC), replications=30, seed=3, check_replications=60)
 
 
 def test_mmc_plan_equals_erlang_c_within_one_agent(mmc_plan):
@@ -112,7 +112,7 @@ def test_plan_table_and_kpis(mmc_plan, tmp_path):
 def test_patience_plan_is_at_or_below_erlang_c_and_meets_target_on_fresh_seeds():
     """With abandonment (M/M/c+M) the plan needs no more than Erlang C, and it holds on fresh seeds."""
     scn = cxsim.load_scenario("mmc", [*SHORT_MMC, "channels.voice.patience={dist:exponential,mean_s:120}"])
-    result = plan_staffing(scn, replications=30, seed=5)
+    result = plan_staffing(scn, replications=30, seed=5, check_replications=60)
     agents = result.plan["agents"].to_numpy()
     assert (agents <= 12).all()
     assert result.cost("simulated") <= result.cost("erlang_c")
@@ -166,7 +166,7 @@ def test_bot_two_tiers_and_chat_concurrency_meet_every_interval_on_fresh_seeds(t
     path = tmp_path / "tiered.yaml"
     path.write_text(TIERED)
     scn = cxsim.load_scenario(path)
-    result = plan_staffing(scn, replications=16, seed=11, compare=False)
+    result = plan_staffing(scn, replications=16, seed=11, compare=False, check_replications=48)
     assert result.meets_target, result.check[~result.check.ok]
     judged = result.check[result.check.judged]
     assert (judged.service_level >= judged.target).all()
@@ -191,7 +191,7 @@ def test_occupancy_cap_adds_agents():
 def test_day_target_needs_no_more_than_interval_target(mmc_plan):
     """Holding the SLA over the day, not in every interval, never costs more."""
     scn = cxsim.load_scenario("mmc", SHORT_MMC)
-    day = plan_staffing(scn, replications=20, seed=3, target="day", compare=False)
+    day = plan_staffing(scn, replications=20, seed=3, target="day", compare=False, check_replications=40)
     assert day.cost() <= mmc_plan.cost()
     assert day.kpis.kpi("service_level", "channel", "voice") >= 0.8
 

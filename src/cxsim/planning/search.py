@@ -17,11 +17,13 @@ Statistical guard: during the search a target counts as met only if the one-side
 (`confidence`, default 95%) of the SL pooled over the replications reaches it (upper bounds for
 abandonment and occupancy caps). The final plan is then re-simulated with fresh seeds (a
 different root seed, so independent replications); where an estimate misses there, an agent is
-added and the check repeats with new seeds, at most `max_repairs` times.
+added, the search's guard is applied again over the search seed's replications plus as many new
+ones (adding where it fails), and the check repeats with new seeds, at most `max_repairs` times.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -113,6 +115,7 @@ class Search:
 
     def __init__(self, scn: Scenario, settings: Settings, replications: int, seed: int, log: Callable) -> None:
         self.scn, self.s, self.replications, self.seed = scn, settings, replications, seed
+        self.base_replications = replications
         self.ev: Evaluator  # set by plan_staffing once the process pool is up
         self.log = log
         try:
@@ -136,7 +139,9 @@ class Search:
     def judge(self, ev: Evaluation, bound: bool = True) -> Judgement:
         """Apply the constraints to an evaluation; `bound` uses confidence bounds, else estimates."""
         s = self.s
-        z = float(ndtri(s.confidence)) if bound else 0.0
+        # the margin is that of the search's R replications: z x (sigma / sqrt(R)), also when a
+        # repair judges on more replications (their estimate is sharper, the margin stays)
+        z = float(ndtri(s.confidence)) * math.sqrt(ev.data.shape[0] / self.base_replications) if bound else 0.0
         live = ~self.frozen
         fail = np.zeros((self.n_t, self.n_int), dtype=bool)
         short = np.zeros((self.n_t, self.n_int))
@@ -235,10 +240,13 @@ class Search:
             dense[k] |= counted[i]
         return (plan > self.s.min_agents) & ~self.frozen[None, :] & (dense | (plan > self.start))
 
-    def add_phase(self, plan: np.ndarray) -> tuple[np.ndarray, Evaluation, Judgement]:
-        self.start = plan.copy()
-        ev, j = self.evaluate(plan, "start")
-        while not j.feasible and self.budget_left():
+    def add_phase(self, plan: np.ndarray, phase: str = "start", limit: int | None = None) -> tuple:
+        """Simulate, and add agents wherever the plan misses until nothing does (or the budget ends)."""
+        if phase == "start":
+            self.start = plan.copy()
+        stop = self.s.max_iterations if limit is None else self.ev.simulations + limit
+        ev, j = self.evaluate(plan, phase)
+        while not j.feasible and self.ev.simulations < stop:
             plan = self.add_where_missing(plan, ev, j)
             ev, j = self.evaluate(plan, "add")
         return plan, ev, j
@@ -363,7 +371,12 @@ class Search:
             )
             if j.feasible or attempt == self.s.max_repairs:
                 return plan, ev, j, attempt
+            # repair: an agent where the check missed, then the search's guard again over a larger
+            # decision set (the search seed's replications plus as many new ones as the check ran),
+            # so cells accepted on lucky search replications are judged on fresh evidence too
             plan = self.add_where_missing(plan, ev, j)
+            self.replications += replications
+            plan, _, _ = self.add_phase(plan, "repair", limit=4)
         raise AssertionError("unreachable")
 
 
@@ -431,7 +444,7 @@ def plan_staffing(
             else:
                 plan, ev = search.remove_for_day(plan, ev, j)
         searched = evaluator.simulations
-        check_reps = check_replications or 2 * replications
+        check_reps = check_replications or 4 * replications
         plan, check_ev, check_j, repairs = search.check(plan, check_reps)
         compared = {}
         if settings.compare:
