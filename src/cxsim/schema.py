@@ -176,7 +176,7 @@ class StaffingConfig:
     min_contacts: int = 30  # an interval's SL is judged once this many contacts (all replications) reach it
     max_iterations: int = 80  # simulations the search may run
     spacing: int = 4  # intervals between removals tried together
-    check_replications: int | None = None  # fresh-seed check (null: 2 x replications)
+    check_replications: int | None = None  # fresh-seed check (null: 4 x replications)
     max_repairs: int = 5
     compare: bool = True  # also simulate the Erlang C and Erlang A plans on the check seeds
 
