@@ -103,6 +103,9 @@ def _hydra_error(exc: Exception) -> ConfigError:
         )
     if "Could not override '" in text or "Could not append to config" in text:
         key = text.split("'")[1]
+        deeper = str(getattr(cause, "full_key", "") or "")
+        if deeper.startswith(key + "."):  # key={_target_: ...} onto an existing mapping: merging adds keys
+            return ConfigError(deeper, f"unknown key; to replace the whole mapping write ++{key}=...")
         return ConfigError(key, "unknown key (check the spelling; see docs/reference.md)")
     if cause is not None and getattr(cause, "full_key", None):
         return ConfigError(cause.full_key, str(cause).splitlines()[0])

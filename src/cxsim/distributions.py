@@ -87,6 +87,7 @@ class Empirical:
 
 
 KNOWN = ("exponential", "lognormal", "gamma", "fixed", "empirical")
+BUILTIN_KEYS = ("dist", "mean_s", "cv", "file", "values")  # the keys of schema.DistConfig
 
 
 def _read_samples(path: Path, key: str) -> tuple[float, ...]:
@@ -122,13 +123,19 @@ def make_distribution(spec: Any, key: str, base_dir: Path | None = None) -> Dist
     if spec.get("_target_"):
         from hydra.utils import instantiate
 
+        # the built-ins' keys are not passed on: an override merges onto the mapping it replaces
+        # (`handle_time.voice={_target_: ...}` keeps the old dist/mean_s/cv), so they are reserved
+        own = {k: v for k, v in dict(spec).items() if k not in BUILTIN_KEYS}
         try:
-            dist = instantiate(spec)
+            dist = instantiate(own)
         except Exception as exc:  # the user's class failed to build: report, don't trace
             raise ConfigError(key, f"cannot build {spec.get('_target_')}: {exc}") from None
         if not isinstance(dist, Distribution):
             raise ConfigError(key, "a _target_ distribution needs `mean` and `sample(rng, size)`")
         return dist
+    unknown = sorted(set(spec) - set(BUILTIN_KEYS))
+    if unknown:
+        raise ConfigError(f"{key}.{unknown[0]}", f"unknown key (a distribution has {', '.join(BUILTIN_KEYS)})")
     name = spec.get("dist") or "exponential"
     mean = spec.get("mean_s")
     cv = spec.get("cv")

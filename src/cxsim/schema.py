@@ -70,7 +70,8 @@ class BotConfig:
     """The self-service layer: channels it fronts, its handling time, the handoff benefit."""
 
     channels: Any = None  # [chat, voice] or {chat: {containment: 0.4}}; null: no bot (None, so either form merges)
-    handle_time: DistConfig = field(default_factory=lambda: DistConfig(dist="lognormal", mean_s=90.0, cv=0.8))
+    # distributions are Any (a DistConfig mapping or a {_target_: ...}); make_distribution checks their keys
+    handle_time: Any = field(default_factory=lambda: {"dist": "lognormal", "mean_s": 90.0, "cv": 0.8})
     context_handoff_factor: float = 1.0
 
 
@@ -81,7 +82,7 @@ class TierConfig:
     staff: Any = 0  # number, list per interval, or CSV path
     shrinkage: float = 0.0
     skills: list[str] = field(default_factory=list)  # empty: every channel
-    handle_time: dict[str, DistConfig] = field(default_factory=dict)
+    handle_time: dict[str, Any] = field(default_factory=dict)  # channel -> distribution
     wrap_up: Any = None  # a DistConfig mapping, or null: no after-contact work
     resolution: float = 1.0
 
@@ -110,7 +111,7 @@ class RecontactConfig:
     """Unresolved or abandoned customers who come back about the same issue."""
 
     probability: float = 0.0
-    delay: DistConfig = field(default_factory=lambda: DistConfig(mean_s=86400.0))
+    delay: Any = field(default_factory=lambda: {"dist": "exponential", "mean_s": 86400.0})  # a distribution
 
 
 @dataclass
