@@ -127,3 +127,26 @@ def test_custom_policy_from_examples_runs(monkeypatch: pytest.MonkeyPatch) -> No
     # plain longest-wait-first is FIFO over the tier: email no longer waits behind every call and chat
     assert res.kpi("asa_s", "channel", "email") < base.kpi("asa_s", "channel", "email")
     assert res.kpi("asa_s", "channel", "voice") > base.kpi("asa_s", "channel", "voice")
+
+
+def test_custom_distribution_and_satisfaction_model_from_examples(monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/extending.md's other two examples: a `_target_` handle time and satisfaction model."""
+    monkeypatch.syspath_prepend(str(REPO))
+    for module in ("examples.distributions", "examples.satisfaction"):
+        sys.modules.pop(module, None)
+    weibull = "{_target_: examples.distributions.Weibull, mean: 300, shape: 1.5}"
+    scn = cxsim.load_scenario(
+        "mmc",
+        overrides=[
+            f"tiers.tier1.handle_time.voice={weibull}",  # merges onto {dist, mean_s}: those keys are dropped
+            "satisfaction.model={_target_: examples.satisfaction.WaitAndResolution, patience_s: 300}",
+            "horizon.days=0.25",
+        ],
+    )
+    handle = scn.tiers[0].handle_time[0]
+    assert type(handle).__name__ == "Weibull" and handle.mean == 300
+    draws = handle.sample(np.random.default_rng(0), 200_000)
+    assert draws.mean() == pytest.approx(300, rel=0.01)
+    res = cxsim.simulate(scn, replications=1, seed=2)
+    assert res.kpi("aht_s") == pytest.approx(300, rel=0.1)
+    assert 0.0 < res.kpi("csat") <= 0.9
