@@ -78,7 +78,7 @@ def test_sla_targets_per_interval_are_validated():
 
 @pytest.fixture(scope="module")
 def mmc_plan():
-    return plan_staffing(cxsim.load_scenario("mmc", SHORT_MMC), replications=30, seed=3, check_replications=60)
+    return plan_staffing(cxsim.load_scenario("mmc", SHORT_MMC), replications=24, seed=3, check_replications=48)
 
 
 def test_mmc_plan_equals_erlang_c_within_one_agent(mmc_plan):
@@ -100,7 +100,7 @@ def test_plan_table_and_kpis(mmc_plan, tmp_path):
     assert list(plan.columns) == ["interval_start", "tier", "agents", "heads", "cost"]
     assert plan["interval_start"].tolist() == [1800.0 * j for j in range(12)]
     assert np.allclose(plan["cost"], plan["heads"] * 30 * 0.5)  # shrinkage 0: heads = agents
-    assert mmc_plan.kpis.seed != 3 and mmc_plan.kpis.replications == 60
+    assert mmc_plan.kpis.seed != 3 and mmc_plan.kpis.replications == 48
     assert mmc_plan.kpis.kpi("service_level", "channel", "voice") >= 0.8
     files = mmc_plan.save(tmp_path)
     assert pd.read_csv(files["plan"]).equals(plan)
@@ -112,7 +112,7 @@ def test_plan_table_and_kpis(mmc_plan, tmp_path):
 def test_patience_plan_is_at_or_below_erlang_c_and_meets_target_on_fresh_seeds():
     """With abandonment (M/M/c+M) the plan needs no more than Erlang C, and it holds on fresh seeds."""
     scn = cxsim.load_scenario("mmc", [*SHORT_MMC, "channels.voice.patience={dist:exponential,mean_s:120}"])
-    result = plan_staffing(scn, replications=30, seed=5, check_replications=60)
+    result = plan_staffing(scn, replications=24, seed=5, check_replications=48)
     agents = result.plan["agents"].to_numpy()
     assert (agents <= 12).all()
     assert result.cost("simulated") <= result.cost("erlang_c")
@@ -166,7 +166,7 @@ def test_bot_two_tiers_and_chat_concurrency_meet_every_interval_on_fresh_seeds(t
     path = tmp_path / "tiered.yaml"
     path.write_text(TIERED)
     scn = cxsim.load_scenario(path)
-    result = plan_staffing(scn, replications=16, seed=11, compare=False, check_replications=48)
+    result = plan_staffing(scn, replications=12, seed=11, compare=False, check_replications=36)
     assert result.meets_target, result.check[~result.check.ok]
     judged = result.check[result.check.judged]
     assert (judged.service_level >= judged.target).all()
