@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import deque
-from math import inf, isnan
+from math import inf
 
 import numpy as np
 import simpy
@@ -521,8 +521,6 @@ class World:
                 tier.busy_since.append(0.0)
             tier.by_load[0].add(agent)
             self._fill(tier, agent)
-            if tier.load[agent] == 0:
-                continue
 
     def _remove_agents(self, tier: TierState, n: int) -> None:
         idle = min(n, tier.free if tier.pooled else len(tier.by_load[0]))
@@ -542,4 +540,3 @@ def simulate_replication(scenario: Scenario, seed: int, replication: int) -> Rec
 
 
 __all__ = ["World", "simulate_replication"]
-_ = isnan
