@@ -347,7 +347,7 @@ def replication_tables(scn: Scenario, rec: Records) -> tuple[pd.DataFrame, pd.Da
     issue_resolved[rec.issue[v.resolved]] = True  # by any of its contacts, recontacts included
     costs = cost_tables(scn, rec, window, d_int, issue_resolved)
     tiers = {
-        **_tier_queue(v, rec, scn, n_t),
+        **_tier_queue(v, rec, np.where(_interval_of(rec.leg_enqueued, scn) >= 0, rec.leg_tier, -1), n_t),
         "occupancy": _ratio(time["busy"].sum(1), time["present"].sum(1)),
         "utilisation": _ratio(time["slots"].sum(1), time["present"].sum(1)),
         "agents": _ratio(time["present"].sum(1), np.full(n_t, window.sum())),
@@ -406,6 +406,11 @@ def replication_tables(scn: Scenario, rec: Records) -> tuple[pd.DataFrame, pd.Da
             "agents": _ratio(time["present"], window[None, :]).T.ravel(),
             "staff": staff.T.ravel(),
             "cost_total": costs.tier_interval.T.ravel(),
+            **{
+                metric: values
+                for metric, values in _tier_queue(v, rec, _tier_interval_codes(rec, scn), n_int * n_t).items()
+                if metric in _INTERVAL_QUEUE
+            },
         },
     )
     summary_df = pd.DataFrame(summary, columns=SUMMARY_COLUMNS)
@@ -416,9 +421,15 @@ def replication_tables(scn: Scenario, rec: Records) -> tuple[pd.DataFrame, pd.Da
 _INTERVAL_QUEUE = ("offered", "answered", "abandoned", "service_level", "asa_s", "abandon_rate", "aht_s")
 
 
-def _tier_queue(v: ContactView, rec: Records, scn: Scenario, n_t: int) -> dict[str, np.ndarray]:
-    """Queue KPIs per tier from its legs (every wait at the tier, escalations included)."""
-    codes = np.where(_interval_of(rec.leg_enqueued, scn) >= 0, rec.leg_tier, -1)
+def _tier_interval_codes(rec: Records, scn: Scenario) -> np.ndarray:
+    """Group of each leg: (interval of its queue entry, tier); -1 outside the reporting window."""
+    interval = _interval_of(rec.leg_enqueued, scn)
+    return np.where(interval >= 0, interval * len(scn.tiers) + rec.leg_tier, -1)
+
+
+def _tier_queue(v: ContactView, rec: Records, codes: np.ndarray, n_t: int) -> dict[str, np.ndarray]:
+    """Queue KPIs per group of legs (`codes`: tier, or interval x tier): every wait at a tier,
+    escalations included, judged against the contact's channel threshold."""
     served = ~np.isnan(rec.leg_start)
     wait = np.where(served, rec.leg_start, rec.leg_end) - rec.leg_enqueued
     within = wait <= v.threshold[rec.leg_contact]
