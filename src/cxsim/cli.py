@@ -156,6 +156,37 @@ def _combinations(overrides: list[str], multirun: bool) -> list[tuple[tuple[str,
     return jobs
 
 
+def _blame(config_name: str, overrides: list[str], extra: list[str]) -> ConfigError:
+    """The first override that cannot be applied, as a ConfigError naming its key.
+
+    Composes with the config-group choices only, then applies the key overrides one by one.
+    Called (inside an initialised Hydra) only after composing or applying failed.
+    """
+    from hydra import compose
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from cxsim.scenario import apply_overrides
+
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    groups = [o.input_line for o in parsed if not _is_value_key(o.key_or_group)]
+    try:
+        cfg = compose(config_name=config_name, overrides=[*groups, *extra])
+    except Exception as exc:
+        return _hydra_error(exc)
+    for o in parsed:
+        if not _is_value_key(o.key_or_group):
+            continue
+        try:
+            apply_overrides(cfg, [o.input_line])
+        except ConfigError as exc:
+            return exc
+        except Exception as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            hint = " (a part of this path is a list, not a mapping)" if "is not an int" in first else ""
+            return ConfigError(o.key_or_group, f"cannot be set: {first}{hint}")
+    return ConfigError("overrides", "cannot be applied together (run them one by one to see which fails)")
+
+
 def preflight(config_name: str, overrides: list[str], multirun: bool, config_dir: str | None) -> None:
     """Compose and validate every job's config; raise ConfigError on the first mistake."""
     from hydra import compose, initialize_config_dir
@@ -178,10 +209,15 @@ def preflight(config_name: str, overrides: list[str], multirun: bool, config_dir
                     composed[base] = compose(config_name=config_name, overrides=[*base, *extra])
                 except (HydraException, OmegaConfBaseException) as exc:
                     raise _hydra_error(exc) from None
+                except Exception:  # Hydra lets some OmegaConf errors through unwrapped (TypeError ...)
+                    raise _blame(config_name, list(base), extra) from None
             cfg = composed[base]
             if post:
                 cfg = copy.deepcopy(cfg)
-                apply_overrides(cfg, post)
+                try:
+                    apply_overrides(cfg, post)
+                except Exception:  # find the override to blame, with the same message Hydra would give
+                    raise _blame(config_name, [*base, *post], extra) from None
             scenario = validate(cfg)
             if cfg.get("staffing") is not None or cfg.get("objective") is not None:
                 from cxsim.planning.app import check_config
