@@ -274,7 +274,8 @@ def main(argv: list[str] | None = None) -> None:
 
     parsed, _ = get_args_parser().parse_known_args(args)
     informational = parsed.help or parsed.hydra_help or parsed.cfg or parsed.info or parsed.shell_completion
-    scenarios = None if informational else _scenarios_named(list(parsed.overrides))
+    own_configs = parsed.config_name or parsed.config_dir  # their defaults may pick any shipped scenario
+    scenarios = None if informational or own_configs else _scenarios_named(list(parsed.overrides))
     if not informational:
         register_configs(scenarios)
         try:
