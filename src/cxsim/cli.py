@@ -107,6 +107,9 @@ def _hydra_error(exc: Exception) -> ConfigError:
         if deeper.startswith(key + "."):  # key={_target_: ...} onto an existing mapping: merging adds keys
             return ConfigError(deeper, f"unknown key; to replace the whole mapping write ++{key}=...")
         return ConfigError(key, "unknown key (check the spelling; see docs/reference.md)")
+    if cause is not None and "Cannot merge DictConfig with ListConfig" in str(cause):
+        key = getattr(cause, "full_key", "") or "overrides"
+        return ConfigError(key, "a list cannot replace this mapping on the command line; set its entries instead")
     if cause is not None and getattr(cause, "full_key", None):
         return ConfigError(cause.full_key, str(cause).splitlines()[0])
     return ConfigError("overrides", first)

@@ -175,6 +175,13 @@ def apply_overrides(cfg: DictConfig, overrides: Sequence[str]) -> None:
                 node.pop(leaf)
                 continue
             value = override.value()
+            try:
+                current = OmegaConf.select(cfg, key, default=None)
+            except Exception:  # a path through a list: OmegaConf.update below reports it
+                current = None
+            if isinstance(value, list) and isinstance(current, DictConfig):  # bot.channels=[chat] onto a mapping
+                OmegaConf.update(cfg, key, value, merge=False)
+                continue
             if isinstance(value, dict):  # a whole new mapping (e.g. +tiers.tier2={...}): merge it in place
                 nested: Any = value
                 for part in reversed(key.split(".")):
