@@ -47,6 +47,27 @@ class Results:
             raise KeyError(f"no KPI {scope}/{name}/{metric}")
         return float(row["mean"].iloc[0])
 
+    @classmethod
+    def from_tables(
+        cls,
+        scenario: Scenario,
+        seed: int,
+        summaries: list[pd.DataFrame],
+        intervals: list[pd.DataFrame],
+        contacts: list[pd.DataFrame] | None = None,
+    ) -> Results:
+        """Aggregate the per-replication tables of `run_replication` into means with 95% CIs."""
+        per_rep = pd.concat(summaries, ignore_index=True)
+        return cls(
+            scenario=scenario,
+            seed=seed,
+            replications=len(summaries),
+            summary=confidence_table(per_rep, SUMMARY_KEYS),
+            intervals=confidence_table(pd.concat(intervals, ignore_index=True), INTERVAL_KEYS),
+            per_replication=per_rep,
+            contacts=pd.concat(contacts, ignore_index=True) if contacts else None,
+        )
+
     def values(self, metric: str, scope: str = "overall", name: str = "all") -> np.ndarray:
         """The per-replication values of one KPI, in replication order."""
         t = self.per_replication
@@ -132,14 +153,10 @@ def simulate(
     finally:
         if bar is not None:
             bar.close()
-    per_rep = pd.concat([s for s, _, _ in results], ignore_index=True)
-    per_interval = pd.concat([i for _, i, _ in results], ignore_index=True)
-    return Results(
-        scenario=scenario,
-        seed=seed,
-        replications=replications,
-        summary=confidence_table(per_rep, SUMMARY_KEYS),
-        intervals=confidence_table(per_interval, INTERVAL_KEYS),
-        per_replication=per_rep,
-        contacts=pd.concat([c for _, _, c in results], ignore_index=True) if contacts else None,
+    return Results.from_tables(
+        scenario,
+        seed,
+        [s for s, _, _ in results],
+        [i for _, i, _ in results],
+        [c for _, _, c in results] if contacts else None,
     )

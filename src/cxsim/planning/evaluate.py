@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from cxsim.experiment import INTERVAL_KEYS, SUMMARY_KEYS, Results, confidence_table
+from cxsim.experiment import Results
 from cxsim.metrics import _tier_time, replication_tables
 from cxsim.planning.load import Stage, heads_for
 from cxsim.records import ABANDONED, Records
@@ -241,16 +241,7 @@ class Evaluator:
         self.replications += replications
         results = None
         if tables:
-            per_rep = pd.concat([k[0] for _, k in parts], ignore_index=True)
-            per_interval = pd.concat([k[1] for _, k in parts], ignore_index=True)
-            results = Results(
-                scenario=scn,
-                seed=seed,
-                replications=replications,
-                summary=confidence_table(per_rep, SUMMARY_KEYS),
-                intervals=confidence_table(per_interval, INTERVAL_KEYS),
-                per_replication=per_rep,
-            )
+            results = Results.from_tables(scn, seed, [k[0] for _, k in parts], [k[1] for _, k in parts])
         return Evaluation(
             plan=np.asarray(plan).copy(),
             seed=seed,
