@@ -40,9 +40,11 @@ class Draws:
 
 
 def _categorical(rng: np.random.Generator, probs: np.ndarray, size: int) -> np.ndarray:
+    """Category codes (small ints) drawn with the given probabilities."""
     if len(probs) == 1:
-        return np.zeros(size, dtype=np.int64)
-    return np.searchsorted(np.cumsum(probs), rng.random(size) * probs.sum(), side="right").clip(0, len(probs) - 1)
+        return np.zeros(size, dtype=np.int16)
+    codes = np.searchsorted(np.cumsum(probs), rng.random(size) * probs.sum(), side="right")
+    return codes.clip(0, len(probs) - 1).astype(np.int16)
 
 
 def generate_arrivals(scenario: Scenario, streams: Streams) -> Arrivals:
@@ -58,7 +60,7 @@ def generate_arrivals(scenario: Scenario, streams: Streams) -> Arrivals:
         parts.append(
             (
                 times,
-                np.full(n, c, dtype=np.int64),
+                np.full(n, c, dtype=np.int16),
                 _categorical(rng, channel.intent_mix, n),
                 _categorical(rng, channel.segment_mix, n),
             )
@@ -80,7 +82,7 @@ def draw_attributes(
     bot = np.zeros(n, dtype=bool)
     contained = np.zeros(n, dtype=bool)
     bot_time = np.zeros(n)
-    patience = np.full(n, np.inf)
+    patience = np.full(n, np.inf, dtype=np.float32)
     rng_bot = streams(f"{prefix}bot")
     bot_u = rng_bot.random(n)
     for c, ch in enumerate(scenario.channels):
@@ -90,20 +92,33 @@ def draw_attributes(
             contained[mask] = bot_u[mask] < ch.bot_containment[intent[mask]]
         if ch.patience is not None:
             patience[mask] = ch.patience.sample(streams(f"{prefix}patience/{ch.name}"), int(mask.sum()))
+    del bot_u
     if bot.any() and scenario.bot_handle_time is not None:
         bot_time[bot] = scenario.bot_handle_time.sample(rng_bot, int(bot.sum()))
-    factor = scenario.handle_time_factor[intent] * np.where(bot, scenario.context_handoff_factor, 1.0)
+    # durations and coins are kept in 4-byte floats: ample precision, half the memory of a million-contact day
+    factor = (scenario.handle_time_factor[intent] * np.where(bot, scenario.context_handoff_factor, 1.0)).astype(
+        np.float32
+    )
     handle, wrap, resolve_u = [], [], []
     for tier in scenario.tiers:
         rng = streams(f"{prefix}handle/{tier.name}")
-        h = np.full(n, np.nan)
+        h = np.full(n, np.nan, dtype=np.float32)
         for c, dist in tier.handle_time.items():
             mask = channel == c
             h[mask] = dist.sample(rng, int(mask.sum()))
-        handle.append(h * factor)
-        wrap.append(tier.wrap_up.sample(streams(f"{prefix}wrap/{tier.name}"), n) if tier.wrap_up else np.zeros(n))
-        resolve_u.append(streams(f"{prefix}routing/{tier.name}").random(n))
+        h *= factor
+        handle.append(h)
+        wrap.append(
+            tier.wrap_up.sample(streams(f"{prefix}wrap/{tier.name}"), n).astype(np.float32)
+            if tier.wrap_up
+            else np.zeros(n, dtype=np.float32)
+        )
+        resolve_u.append(streams(f"{prefix}routing/{tier.name}").random(n, dtype=np.float32))
     rng_rc = streams(f"{prefix}recontact")
-    recontact_u = rng_rc.random(n)
-    delay = scenario.recontact_delay.sample(rng_rc, n) if scenario.recontact_delay else np.full(n, np.inf)
+    recontact_u = rng_rc.random(n, dtype=np.float32)
+    delay = (
+        scenario.recontact_delay.sample(rng_rc, n).astype(np.float32)
+        if scenario.recontact_delay
+        else np.full(n, np.inf, dtype=np.float32)
+    )
     return Draws(bot, contained, bot_time, patience, handle, wrap, resolve_u, recontact_u, delay)

@@ -58,6 +58,10 @@ class Results:
     ) -> Results:
         """Aggregate the per-replication tables of `run_replication` into means with 95% CIs."""
         per_rep = pd.concat(summaries, ignore_index=True)
+
+        def stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:  # one replication: no copy
+            return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
         return cls(
             scenario=scenario,
             seed=seed,
@@ -65,7 +69,7 @@ class Results:
             summary=confidence_table(per_rep, SUMMARY_KEYS),
             intervals=confidence_table(pd.concat(intervals, ignore_index=True), INTERVAL_KEYS),
             per_replication=per_rep,
-            contacts=pd.concat(contacts, ignore_index=True) if contacts else None,
+            contacts=stacked(contacts) if contacts else None,
         )
 
     def values(self, metric: str, scope: str = "overall", name: str = "all") -> np.ndarray:

@@ -15,6 +15,7 @@ import pandas as pd
 # leg outcomes
 RESOLVED, ESCALATED, UNRESOLVED, ABANDONED = 0, 1, 2, 3
 LEG_OUTCOMES = ("resolved", "escalated", "unresolved", "abandoned")
+OUTCOMES = (*LEG_OUTCOMES, "contained")  # a contact's outcome: its last leg's, or contained by the bot
 
 
 @dataclass
@@ -82,7 +83,7 @@ def contacts_frame(
     n = rec.n_contacts
     first_start = np.full(n, np.nan)
     end = np.where(rec.contained, rec.arrival + rec.bot_time, np.nan)
-    outcome = np.where(rec.contained, "contained", "unresolved").astype(object)
+    outcome = np.where(rec.contained, len(LEG_OUTCOMES), UNRESOLVED).astype(np.int8)  # codes into OUTCOMES
     last_tier = np.full(n, -1)
     legs = np.zeros(n, dtype=np.int64)
     if len(rec.leg_contact):
@@ -94,7 +95,7 @@ def contacts_frame(
         ids = lc[last]
         end[ids] = rec.leg_end[order][last]
         out = rec.leg_outcome[order][last]
-        outcome[ids] = np.asarray(LEG_OUTCOMES, dtype=object)[out]
+        outcome[ids] = out
         last_tier[ids] = rec.leg_tier[order][last]
         np.add.at(legs, lc, 1)
     entry = rec.arrival + rec.bot_time
@@ -111,7 +112,7 @@ def contacts_frame(
             "queue_entry_s": np.where(rec.contained, np.nan, entry),
             "first_answer_s": first_start,
             "end_s": end,
-            "outcome": outcome,
+            "outcome": pd.Categorical.from_codes(outcome, OUTCOMES),
             "last_tier": pd.Categorical.from_codes(last_tier, tiers),
             "tier_visits": legs,
         }

@@ -23,6 +23,8 @@ from cxsim.records import ABANDONED, ESCALATED, RESOLVED, UNRESOLVED, Records, c
 from cxsim.scenario import Scenario
 from cxsim.streams import Streams
 
+RECONTACT_BATCH = 64  # recontact attributes drawn this many at a time per (channel, intent)
+
 
 class _Call(Event):
     """A callback scheduled `delay` from now: the cheapest event SimPy processes."""
@@ -102,6 +104,7 @@ class World:
         ]
         self.n_seg, self.n_int = len(scenario.segments), len(scenario.intents)
         self.recontact_p = scenario.recontact_probability
+        self.recontact_pool: dict[tuple[int, int], list] = {}
         # leg and agent buffers
         self.leg_contact, self.leg_tier, self.leg_outcome = array("i"), array("h"), array("b")
         self.leg_enq, self.leg_start, self.leg_end, self.leg_wrap = array("d"), array("d"), array("d"), array("f")
@@ -141,7 +144,7 @@ class World:
     def _append_recontact(self, parent: int, now: float) -> int:
         """Add a recontact about the same issue; its attributes come from the recontact streams."""
         ch, it = self.channel[parent], self.intent[parent]
-        d: Draws = draw_attributes(self.scenario, self.streams, np.asarray([ch]), np.asarray([it]), prefix="re/")
+        d, i = self._recontact_draws(ch, it)
         cid = len(self.arrival)
         self.arrival.append(now)
         self.channel.append(ch)
@@ -149,19 +152,33 @@ class World:
         self.segment.append(self.segment[parent])
         self.issue.append(self.issue[parent])
         self.attempt.append(self.attempt[parent] + 1)
-        self.bot.append(int(d.bot[0]))
-        self.contained.append(int(d.contained[0]))
-        self.bot_time.append(float(d.bot_time[0]))
-        self.patience.append(float(d.patience[0]))
+        self.bot.append(int(d.bot[i]))
+        self.contained.append(int(d.contained[i]))
+        self.bot_time.append(float(d.bot_time[i]))
+        self.patience.append(float(d.patience[i]))
         for k in range(len(self.tiers)):
-            self.handle[k].append(float(d.handle[k][0]))
-            self.wrap[k].append(float(d.wrap[k][0]))
-            self.resolve_u[k].append(float(d.resolve_u[k][0]))
-        self.recontact_u.append(float(d.recontact_u[0]))
-        self.recontact_delay.append(float(d.recontact_delay[0]))
+            self.handle[k].append(float(d.handle[k][i]))
+            self.wrap[k].append(float(d.wrap[k][i]))
+            self.resolve_u[k].append(float(d.resolve_u[k][i]))
+        self.recontact_u.append(float(d.recontact_u[i]))
+        self.recontact_delay.append(float(d.recontact_delay[i]))
         self.visit.append(0)
         self.waiting.append(-1)
         return cid
+
+    def _recontact_draws(self, channel: int, intent: int) -> tuple[Draws, int]:
+        """The next pre-drawn recontact attributes for (channel, intent), drawn in batches (one
+        vectorised draw per batch instead of per recontact)."""
+        pool = self.recontact_pool.get((channel, intent))
+        if pool is None or pool[1] == RECONTACT_BATCH:
+            size = RECONTACT_BATCH
+            draws = draw_attributes(
+                self.scenario, self.streams, np.full(size, channel), np.full(size, intent), prefix="re/"
+            )
+            pool = [draws, 0]
+            self.recontact_pool[(channel, intent)] = pool
+        pool[1] += 1
+        return pool[0], pool[1] - 1
 
     def _schedule_staffing(self) -> None:
         horizon = self.scenario.horizon
