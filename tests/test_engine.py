@@ -245,3 +245,19 @@ def test_span_and_step_integrals() -> None:
     edges = np.array([0.0, 10.0, 20.0])
     assert np.allclose(span_integral(np.array([5.0, 0.0]), np.array([15.0, 20.0]), edges), [15.0, 15.0])
     assert np.allclose(step_integral(np.array([0.0, 5.0]), np.array([2.0, 4.0]), edges), [30.0, 40.0])
+
+
+def test_group_quantile_matches_pandas() -> None:
+    """The per-group p90 used for resolution times equals pandas' groupby quantile (linear)."""
+    import pandas as pd
+
+    from cxsim.metrics import group_quantile
+
+    rng = np.random.default_rng(0)
+    codes = rng.integers(-1, 5, 10_000)
+    values = rng.exponential(100, 10_000)
+    keep = codes >= 0
+    expected = pd.Series(values[keep]).groupby(codes[keep]).quantile(0.9)
+    got = group_quantile(codes, values, 6, 0.9)
+    assert np.allclose(got[:5], expected.to_numpy())
+    assert np.isnan(got[5])

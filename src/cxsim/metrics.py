@@ -20,7 +20,7 @@ import pandas as pd
 
 from cxsim.costs import cost_tables
 from cxsim.records import ABANDONED, ESCALATED, RESOLVED, UNRESOLVED, Records
-from cxsim.satisfaction import Experience, project_nps
+from cxsim.satisfaction import Experience, project_nps, score_in_chunks
 from cxsim.scenario import Scenario
 
 SUMMARY_COLUMNS = ["scope", "name", "metric", "value"]
@@ -117,12 +117,14 @@ def _per_contact_legs(rec: Records) -> dict[str, np.ndarray]:
 def contact_view(scn: Scenario, rec: Records) -> ContactView:
     """Derive each contact's experience from its tier legs."""
     legs = _per_contact_legs(rec)
-    has_leg, enq, start, first_end = legs["has_leg"], legs["enq"], legs["start"], legs["first_end"]
-    last_out, transfers = legs["last_out"], legs["transfers"]
+    has_leg, enq, start = legs.pop("has_leg"), legs.pop("enq"), legs.pop("start")
+    last_out, transfers = legs.pop("last_out"), legs.pop("transfers")
     answered = has_leg & ~np.isnan(start)
-    wait = np.where(answered, start - enq, first_end - enq)
-    hold = np.where(has_leg, np.maximum(legs["queued"] - wait, 0.0), 0.0)
-    end = np.where(has_leg, legs["last_end"], np.where(rec.contained, rec.arrival + rec.bot_time, np.nan))
+    wait = np.where(answered, start - enq, legs.pop("first_end") - enq)
+    first_response = np.where(answered, start - rec.arrival, np.nan)
+    del start
+    hold = np.where(has_leg, np.maximum(legs.pop("queued") - wait, 0.0), 0.0)
+    end = np.where(has_leg, legs.pop("last_end"), np.where(rec.contained, rec.arrival + rec.bot_time, np.nan))
     abandoned = has_leg & (last_out == ABANDONED)
     first_abandoned = has_leg & ~answered
     resolved = rec.contained | (last_out == RESOLVED)
@@ -149,7 +151,7 @@ def contact_view(scn: Scenario, rec: Records) -> ContactView:
         realtime=np.asarray([c.realtime for c in scn.channels])[rec.channel],
         promise_s=threshold,
     )
-    csat = np.asarray(scn.satisfaction.score(experience), dtype=float)
+    csat = score_in_chunks(scn.satisfaction, experience)
     nps = project_nps(scn.satisfaction, experience, csat) if scn.nps else None
     return ContactView(
         has_leg=has_leg,
@@ -157,7 +159,7 @@ def contact_view(scn: Scenario, rec: Records) -> ContactView:
         answered=answered,
         abandoned=first_abandoned,
         wait=wait,
-        first_response=np.where(answered, start - rec.arrival, np.nan),
+        first_response=first_response,
         transfers=transfers,
         work=legs["work"],
         served_legs=legs["served_legs"],
@@ -235,13 +237,25 @@ def issue_metrics(v: ContactView, rec: Records, codes: np.ndarray, size: int) ->
     mean = _ratio(
         _sums(np.where(ok, issue_codes, -1), size, np.nan_to_num(time)), _sums(np.where(ok, issue_codes, -1), size)
     )
-    p90 = np.full(size, np.nan)
-    keep = ok & (issue_codes >= 0)
-    if keep.any():
-        frame = pd.DataFrame({"g": issue_codes[keep], "t": time[keep]})
-        q = frame.groupby("g")["t"].quantile(0.9)
-        p90[q.index.to_numpy()] = q.to_numpy()
-    return {"fcr": fcr, "resolution_time_mean_s": mean, "resolution_time_p90_s": p90}
+    return {
+        "fcr": fcr,
+        "resolution_time_mean_s": mean,
+        "resolution_time_p90_s": group_quantile(np.where(ok, issue_codes, -1), time, size, 0.9),
+    }
+
+
+def group_quantile(codes: np.ndarray, values: np.ndarray, size: int, q: float) -> np.ndarray:
+    """The `q` quantile (linear interpolation) of `values` per group code >= 0; nan for empty groups."""
+    keep = codes >= 0
+    g, x = codes[keep], values[keep]
+    order = np.lexsort((x, g))
+    g, x = g[order], x[order]
+    bounds = np.searchsorted(g, np.arange(size + 1))
+    out = np.full(size, np.nan)
+    for k in range(size):
+        if bounds[k + 1] > bounds[k]:
+            out[k] = np.quantile(x[bounds[k] : bounds[k + 1]], q)
+    return out
 
 
 def _interval_of(times: np.ndarray, scn: Scenario) -> np.ndarray:

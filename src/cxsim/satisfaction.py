@@ -120,6 +120,20 @@ class DefaultSatisfaction:
         return nps_from_csat(self.score(e), c.nps_promoter, c.nps_detractor)
 
 
+def score_in_chunks(model: Any, e: Experience, chunk: int = 1 << 17) -> np.ndarray:
+    """`model.score(e)`, a slice of contacts at a time: the model's temporaries stay small at a
+    million contacts, and the result is the same as one call for any per-contact model."""
+    n = len(e.wait_s)
+    if n <= chunk:
+        return np.asarray(model.score(e), dtype=float)
+    names = [f.name for f in fields(e)]
+    out = np.empty(n)
+    for lo in range(0, n, chunk):
+        part = Experience(**{name: getattr(e, name)[lo : lo + chunk] for name in names})
+        out[lo : lo + chunk] = model.score(part)
+    return out
+
+
 def project_nps(model: Any, e: Experience, scores: np.ndarray) -> np.ndarray:
     """Per-contact expected promoter minus detractor share from any model (its `nps`, or the mapping)."""
     method = getattr(model, "nps", None)
