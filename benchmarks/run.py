@@ -371,6 +371,13 @@ def _fmt(x: Any, spec: str) -> str:
     return format(x, spec)
 
 
+def write_json(path: Path, doc: dict) -> None:
+    """Write a benchmark document as strict JSON (NaN as null) and say where."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_jsonable(doc), indent=2, allow_nan=False) + "\n")
+    print(f"\nwrote {path}")
+
+
 def _jsonable(x: Any) -> Any:
     """Recursively replace NaN/inf by None and tuples by lists so the JSON is strict."""
     if isinstance(x, dict):
@@ -697,9 +704,7 @@ def main(argv: list[str] | None = None) -> int:
             "targets": targets,
             "runs": [{"workload": k[0], **r} for k, v in raw.items() for r in v],
         }
-        a.json.parent.mkdir(parents=True, exist_ok=True)
-        a.json.write_text(json.dumps(_jsonable(doc), indent=2, allow_nan=False) + "\n")
-        print(f"\nwrote {a.json}")
+        write_json(a.json, doc)
     return 0
 
 

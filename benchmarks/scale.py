@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from run import RESULT_TAG, _jsonable, _proc_status_mb, code_version, import_cxsim, print_table
+from run import RESULT_TAG, _proc_status_mb, code_version, import_cxsim, print_table, write_json
 
 DAYS = 7
 
@@ -337,9 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         doc["memory"] = mem
 
     if a.json:
-        a.json.parent.mkdir(parents=True, exist_ok=True)
-        a.json.write_text(json.dumps(_jsonable(doc), indent=2, allow_nan=False) + "\n")
-        print(f"\nwrote {a.json}")
+        write_json(a.json, doc)
     return 0
 
 
