@@ -91,6 +91,36 @@ def daily_shares(weights: np.ndarray, intervals_per_day: int) -> np.ndarray:
     return np.diff(at_edges)
 
 
+def fit_to_horizon(values: np.ndarray, n_intervals: int, intervals_per_day: int, key: str, what: str) -> np.ndarray:
+    """A series given per interval of the horizon, or per interval of one day (repeated over the horizon)."""
+    if len(values) == n_intervals:
+        return values
+    if len(values) == intervals_per_day:
+        return repeat_days(values, n_intervals)
+    raise ConfigError(
+        key,
+        f"{what} needs one value per interval ({n_intervals}) or per interval of one day ({intervals_per_day}); "
+        f"got {len(values)}",
+    )
+
+
+def read_interval_column(
+    path_text: str,
+    columns: Sequence[str],
+    n_intervals: int,
+    intervals_per_day: int,
+    key: str,
+    base_dir: Path | None = None,
+) -> np.ndarray:
+    """One number per interval from the first of `columns` a CSV has (rows in order; one day repeats)."""
+    path = resolve_path(path_text, base_dir)
+    rows = read_csv(path, key)
+    column = next((c for c in columns if c in rows[0]), None)
+    if column is None:
+        raise ConfigError(key, f"'{path}' needs a column named {' or '.join(repr(c) for c in columns)}")
+    return fit_to_horizon(column_numbers(rows, column, path, key), n_intervals, intervals_per_day, key, f"'{path}'")
+
+
 def read_volume_file(
     path_text: str,
     channel: str,
@@ -99,20 +129,5 @@ def read_volume_file(
     key: str,
     base_dir: Path | None = None,
 ) -> np.ndarray:
-    """Per-interval volumes from a CSV (one row per interval, in order; one day repeats)."""
-    path = resolve_path(path_text, base_dir)
-    rows = read_csv(path, key)
-    columns = list(rows[0])
-    column = next((c for c in (channel, *VOLUME_COLUMNS) if c in columns), None)
-    if column is None:
-        raise ConfigError(key, f"'{path}' needs a column named '{channel}' or one of {', '.join(VOLUME_COLUMNS)}")
-    volumes = column_numbers(rows, column, path, key)
-    if len(volumes) == n_intervals:
-        return volumes
-    if len(volumes) == intervals_per_day:
-        return repeat_days(volumes, n_intervals)
-    raise ConfigError(
-        key,
-        f"'{path}' has {len(volumes)} rows; need one per interval ({n_intervals}) "
-        f"or per interval of one day ({intervals_per_day})",
-    )
+    """Per-interval volumes from a CSV as WFM tools export them (a `<channel>`, `volume`, `offered` ... column)."""
+    return read_interval_column(path_text, (channel, *VOLUME_COLUMNS), n_intervals, intervals_per_day, key, base_dir)

@@ -22,13 +22,12 @@ from cxsim.distributions import Distribution, make_distribution
 from cxsim.errors import ConfigError
 from cxsim.paths import scenarios_dir
 from cxsim.profiles import (
-    column_numbers,
     daily_shares,
+    fit_to_horizon,
     load_weights,
-    read_csv,
+    read_interval_column,
     read_volume_file,
     repeat_days,
-    resolve_path,
 )
 from cxsim.routing import build_policy
 from cxsim.satisfaction import build_model
@@ -263,38 +262,15 @@ def _horizon(cfg: Any) -> Horizon:
 
 
 def _staffing(value: Any, tier: str, horizon: Horizon, base_dir: Path | None) -> np.ndarray:
+    """Scheduled heads per interval from a number, a list (per interval or per interval of a day) or a CSV."""
     key = f"tiers.{tier}.staff"
+    n, per_day = horizon.n_intervals, horizon.intervals_per_day
     if isinstance(value, str):
-        staff = _staff_file(value, tier, horizon, key, base_dir)
-    elif isinstance(value, Sequence):
+        return read_interval_column(value, (tier, "staff", "agents", "heads"), n, per_day, key, base_dir)
+    if isinstance(value, Sequence):
         staff = np.asarray([_non_negative(v, f"{key}[{i}]") for i, v in enumerate(value)])
-        if len(staff) == horizon.intervals_per_day:
-            staff = repeat_days(staff, horizon.n_intervals)
-        elif len(staff) != horizon.n_intervals:
-            raise ConfigError(
-                key,
-                f"a list needs one value per interval ({horizon.n_intervals}) or per interval of a day "
-                f"({horizon.intervals_per_day}); got {len(staff)}",
-            )
-    else:
-        staff = np.full(horizon.n_intervals, _non_negative(value, key))
-    return staff
-
-
-def _staff_file(path: str, tier: str, horizon: Horizon, key: str, base_dir: Path | None) -> np.ndarray:
-    resolved = resolve_path(path, base_dir)
-    rows = read_csv(resolved, key)
-    column = next((c for c in (tier, "staff", "agents", "heads") if c in rows[0]), None)
-    if column is None:
-        raise ConfigError(key, f"'{resolved}' needs a column named '{tier}', 'staff', 'agents' or 'heads'")
-    staff = column_numbers(rows, column, resolved, key)
-    if len(staff) == horizon.intervals_per_day:
-        return repeat_days(staff, horizon.n_intervals)
-    if len(staff) != horizon.n_intervals:
-        raise ConfigError(
-            key, f"'{resolved}' has {len(staff)} rows; need {horizon.n_intervals} or {horizon.intervals_per_day}"
-        )
-    return staff
+        return fit_to_horizon(staff, n, per_day, key, "a list")
+    return np.full(n, _non_negative(value, key))
 
 
 def _bot_channels(bot: Any, channels: Sequence[str]) -> dict[str, float | None]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cxsim import analytic
+from cxsim.profiles import fit_to_horizon
 from cxsim.scenario import Scenario
 
 
@@ -59,12 +60,9 @@ def channel_targets(scn: Scenario, sla_targets: dict | None = None) -> np.ndarra
         values = np.atleast_1d(np.asarray(value, dtype=float))
         if len(values) == 1:
             values = np.full(h.n_intervals, values[0])
-        elif len(values) == h.intervals_per_day and h.n_intervals % h.intervals_per_day == 0:
-            values = np.tile(values, h.n_intervals // h.intervals_per_day)
-        elif len(values) != h.n_intervals:
-            raise ValueError(
-                f"staffing.sla_targets.{name}: needs one value, or one per interval ({h.n_intervals}) "
-                f"or per interval of a day ({h.intervals_per_day}); got {len(values)}"
+        else:
+            values = fit_to_horizon(
+                values, h.n_intervals, h.intervals_per_day, f"staffing.sla_targets.{name}", "a list"
             )
         if np.any((values < 0) | (values > 1)):
             raise ValueError(f"staffing.sla_targets.{name}: targets must be in [0, 1]")
