@@ -245,30 +245,40 @@ class World:
     def _enter(self, cid: int, tier: TierState) -> None:
         """A contact joins a tier: answered at once by a free agent, or queued."""
         now = self.env._now
-        if tier.pooled:
-            if tier.free:
-                tier.free -= 1
-                self._start(cid, tier, now, now, -1)
-                return
-        else:
-            agent = self._agent_for(tier, tier.units[self.channel[cid]])
-            if agent >= 0:
-                self._start(cid, tier, now, now, agent)
-                return
+        agent = self._claim_agent(tier, cid)
+        if agent is not None:
+            self._start(cid, tier, now, now, agent)
+            return
         visit = self.visit[cid] + 1
         self.visit[cid] = visit
         self.waiting[cid] = visit
         entry = (now, cid, visit, tier.index)
-        tier.queues[
-            tier.class_of[(self.channel[cid] * self.n_seg + self.segment[cid]) * self.n_int + self.intent[cid]]
-        ].append(entry)
-        tier.entries += 1
+        self._queue(tier, entry)
         patience = self.patience[cid]
         if patience != inf:
             _Call(self.env, patience, self._on_abandon, entry)
         for after, target in tier.overflow:
-            if tier.units[self.channel[cid]] and self.tiers[target].units[self.channel[cid]]:
+            if self.tiers[target].units[self.channel[cid]]:
                 _Call(self.env, after, self._on_overflow, (entry, self.tiers[target]))
+
+    def _claim_agent(self, tier: TierState, cid: int) -> int | None:
+        """Reserve an agent who can take the contact now: -1 for a pooled agent, an agent id under
+        concurrency, None when nobody is free."""
+        if tier.pooled:
+            if tier.free:
+                tier.free -= 1
+                return -1
+            return None
+        agent = self._agent_for(tier, tier.units[self.channel[cid]])
+        return agent if agent >= 0 else None
+
+    def _queue(self, tier: TierState, entry: tuple) -> None:
+        """Append a waiting entry to the tier's queue for its contact's class."""
+        cid = entry[1]
+        tier.queues[
+            tier.class_of[(self.channel[cid] * self.n_seg + self.segment[cid]) * self.n_int + self.intent[cid]]
+        ].append(entry)
+        tier.entries += 1
 
     def _start(self, cid: int, tier: TierState, enqueued: float, now: float, agent: int) -> None:
         """An agent takes the contact: decide resolution now, schedule the agent's release."""
@@ -337,20 +347,11 @@ class World:
         cid = entry[1]
         if self.waiting[cid] != entry[2]:
             return
-        if target.pooled:
-            if target.free:
-                target.free -= 1
-                self._take(entry, target, -1)
-                return
+        agent = self._claim_agent(target, cid)
+        if agent is not None:
+            self._take(entry, target, agent)
         else:
-            agent = self._agent_for(target, target.units[self.channel[cid]])
-            if agent >= 0:
-                self._take(entry, target, agent)
-                return
-        target.queues[
-            target.class_of[(self.channel[cid] * self.n_seg + self.segment[cid]) * self.n_int + self.intent[cid]]
-        ].append(entry)
-        target.entries += 1
+            self._queue(target, entry)
 
     def _maybe_recontact(self, cid: int, at: float) -> None:
         """An unresolved or abandoned customer may come back about the same issue."""
