@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
@@ -135,9 +135,12 @@ def simulate(
 
         bar = tqdm(total=replications, desc=f"{scenario.name}: replications", unit="rep", leave=False)
 
+    finished = 0
+
     def done(r: int, value: tuple) -> None:
+        nonlocal finished
         results[r] = value
-        finished = sum(x is not None for x in results)
+        finished += 1
         if bar is not None:
             bar.update(1)
         elif callable(progress):
@@ -150,8 +153,6 @@ def simulate(
         else:
             with ProcessPoolExecutor(max_workers=workers) as pool:
                 futures = {pool.submit(run_replication, scenario, seed, r, contacts): r for r in range(replications)}
-                from concurrent.futures import as_completed
-
                 for future in as_completed(futures):
                     done(futures[future], future.result())
     finally:

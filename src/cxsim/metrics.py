@@ -360,12 +360,13 @@ def replication_tables(scn: Scenario, rec: Records) -> tuple[pd.DataFrame, pd.Da
     issue_resolved = np.zeros(rec.n_contacts, bool)
     issue_resolved[rec.issue[v.resolved]] = True  # by any of its contacts, recontacts included
     costs = cost_tables(scn, rec, window, d_int, issue_resolved)
+    leg_int = _interval_of(rec.leg_enqueued, scn)  # interval each tier leg joined its queue; -1 outside
     tiers = {
-        **_tier_queue(v, rec, np.where(_interval_of(rec.leg_enqueued, scn) >= 0, rec.leg_tier, -1), n_t),
+        **_tier_queue(v, rec, np.where(leg_int >= 0, rec.leg_tier, -1), n_t),
         "occupancy": _ratio(time["busy"].sum(1), time["present"].sum(1)),
         "utilisation": _ratio(time["slots"].sum(1), time["present"].sum(1)),
         "agents": _ratio(time["present"].sum(1), np.full(n_t, window.sum())),
-        **_tier_satisfaction(v, rec, scn, n_t),
+        **_tier_satisfaction(v, rec, leg_int >= 0, n_t),
         **costs.tier,
     }
     overall.update(
@@ -411,6 +412,7 @@ def replication_tables(scn: Scenario, rec: Records) -> tuple[pd.DataFrame, pd.Da
         .astype(float)
     )
     add_intervals("channel", channels, per_channel)
+    tier_queue = _tier_queue(v, rec, np.where(leg_int >= 0, leg_int * n_t + rec.leg_tier, -1), n_int * n_t)
     add_intervals(
         "tier",
         tier_names,
@@ -420,11 +422,7 @@ def replication_tables(scn: Scenario, rec: Records) -> tuple[pd.DataFrame, pd.Da
             "agents": _ratio(time["present"], window[None, :]).T.ravel(),
             "staff": staff.T.ravel(),
             "cost_total": costs.tier_interval.T.ravel(),
-            **{
-                metric: values
-                for metric, values in _tier_queue(v, rec, _tier_interval_codes(rec, scn), n_int * n_t).items()
-                if metric in _INTERVAL_QUEUE
-            },
+            **{metric: values for metric, values in tier_queue.items() if metric in _INTERVAL_QUEUE},
         },
     )
     summary_df = pd.DataFrame(summary, columns=SUMMARY_COLUMNS)
@@ -433,12 +431,6 @@ def replication_tables(scn: Scenario, rec: Records) -> tuple[pd.DataFrame, pd.Da
 
 
 _INTERVAL_QUEUE = ("offered", "answered", "abandoned", "service_level", "asa_s", "abandon_rate", "aht_s")
-
-
-def _tier_interval_codes(rec: Records, scn: Scenario) -> np.ndarray:
-    """Group of each leg: (interval of its queue entry, tier); -1 outside the reporting window."""
-    interval = _interval_of(rec.leg_enqueued, scn)
-    return np.where(interval >= 0, interval * len(scn.tiers) + rec.leg_tier, -1)
 
 
 def _tier_queue(v: ContactView, rec: Records, codes: np.ndarray, n_t: int) -> dict[str, np.ndarray]:
@@ -467,9 +459,9 @@ def _tier_queue(v: ContactView, rec: Records, codes: np.ndarray, n_t: int) -> di
     }
 
 
-def _tier_satisfaction(v: ContactView, rec: Records, scn: Scenario, n_t: int) -> dict[str, np.ndarray]:
-    """Projected CSAT (and NPS) of the contacts that reached each tier (once per tier, by queue entry)."""
-    inside = _interval_of(rec.leg_enqueued, scn) >= 0
+def _tier_satisfaction(v: ContactView, rec: Records, inside: np.ndarray, n_t: int) -> dict[str, np.ndarray]:
+    """Projected CSAT (and NPS) of the contacts that reached each tier (once per tier, by queue entry;
+    `inside`: the legs that joined their queue in the reporting window)."""
     n = rec.n_contacts
     csat, nps = np.full(n_t, np.nan), np.full(n_t, np.nan)
     for k in range(n_t):
