@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from cxsim.errors import ConfigError
 from cxsim.paths import scenarios_dir
-from cxsim.scenario import Scenario, compile_scenario
-from cxsim.schema import RUN_KEYS, RunConfig
+from cxsim.scenario import Scenario, compile_scenario, omegaconf_error
+from cxsim.schema import RUN_KEYS, RunConfig, check_run_settings
 
 if TYPE_CHECKING:  # imported in run(): validating a config needs neither pandas nor scipy
     from cxsim.experiment import Results
@@ -30,21 +29,7 @@ def scenario_from_config(cfg: DictConfig) -> Scenario:
 
 def check_run_keys(cfg: DictConfig) -> None:
     """Rules for the run settings that the schema's types cannot express."""
-    if cfg.replications < 1:
-        raise ConfigError("replications", f"must be >= 1 (got {cfg.replications})")
-    if cfg.workers < 1:
-        raise ConfigError("workers", f"must be >= 1 (got {cfg.workers})")
-    if cfg.seed < 0:
-        raise ConfigError("seed", f"must be >= 0 (got {cfg.seed})")
-
-
-def _one_line(exc: OmegaConfBaseException) -> ConfigError:
-    """OmegaConf's multi-line message as one ConfigError naming the key path."""
-    key = getattr(exc, "full_key", "") or ""
-    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if first.startswith("Key '") and "' not in '" in first:
-        return ConfigError(key, "unknown key (check the spelling; see docs/reference.md)")
-    return ConfigError(key, first)
+    check_run_settings(cfg.replications, cfg.workers, cfg.seed)
 
 
 def check_keys(cfg: DictConfig) -> None:
@@ -56,7 +41,7 @@ def check_keys(cfg: DictConfig) -> None:
         data.pop("hydra", None)
         OmegaConf.merge(OmegaConf.structured(RunConfig), data)
     except OmegaConfBaseException as exc:
-        raise _one_line(exc) from None
+        raise omegaconf_error(exc) from None
 
 
 def validate(cfg: DictConfig) -> Scenario:
@@ -66,7 +51,7 @@ def validate(cfg: DictConfig) -> Scenario:
     try:
         return scenario_from_config(cfg)
     except OmegaConfBaseException as exc:
-        raise _one_line(exc) from None
+        raise omegaconf_error(exc) from None
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from cxsim.errors import ConfigError
 from cxsim.metrics import replication_tables
 from cxsim.records import contacts_frame
 from cxsim.scenario import Scenario
+from cxsim.schema import check_run_settings
 from cxsim.world import simulate_replication
 
 SUMMARY_KEYS = ["scope", "name", "metric"]
@@ -121,12 +121,7 @@ def simulate(
 
     `progress=True` shows a progress bar; a callable gets (done, total) after each replication.
     """
-    if replications < 1:
-        raise ConfigError("replications", f"must be >= 1 (got {replications})")
-    if workers < 1:
-        raise ConfigError("workers", f"must be >= 1 (got {workers})")
-    if seed < 0:
-        raise ConfigError("seed", f"must be >= 0 (got {seed})")
+    check_run_settings(replications, workers, seed)
     workers = min(workers, replications, os.cpu_count() or 1)
     results: list = [None] * replications
     bar = None

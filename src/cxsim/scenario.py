@@ -127,12 +127,12 @@ class Scenario:
 # ---------------------------------------------------------------- loading
 
 
-def _omegaconf_error(exc: OmegaConfBaseException) -> ConfigError:
+def omegaconf_error(exc: OmegaConfBaseException) -> ConfigError:
     """Turn OmegaConf's multi-line message into one line naming the key path."""
     key = getattr(exc, "full_key", "") or ""
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if "not in" in first and "Key" in first:
-        return ConfigError(key, "unknown key")
+    if first.startswith("Key '") and "' not in '" in first:
+        return ConfigError(key, "unknown key (check the spelling; see docs/reference.md)")
     return ConfigError(key, first)
 
 
@@ -191,7 +191,7 @@ def apply_overrides(cfg: DictConfig, overrides: Sequence[str]) -> None:
             else:
                 OmegaConf.update(cfg, key, value, merge=True)
         except OmegaConfBaseException as exc:
-            raise _omegaconf_error(exc) from None
+            raise omegaconf_error(exc) from None
 
 
 def validate_config(raw: Any) -> DictConfig:
@@ -199,7 +199,7 @@ def validate_config(raw: Any) -> DictConfig:
     try:
         return OmegaConf.merge(OmegaConf.structured(ScenarioConfig), raw)
     except OmegaConfBaseException as exc:
-        raise _omegaconf_error(exc) from None
+        raise omegaconf_error(exc) from None
 
 
 def load_scenario(name_or_path: str | Path, overrides: Sequence[str] = ()) -> Scenario:

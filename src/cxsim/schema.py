@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from cxsim.errors import ConfigError
+
 
 @dataclass
 class DistConfig:
@@ -207,3 +209,13 @@ class RunConfig(ScenarioConfig):
 
 
 RUN_KEYS = ("replications", "seed", "workers", "progress", "output", "report", "staffing", "objective")
+
+
+def check_run_settings(replications: int, workers: int, seed: int) -> None:
+    """The rules for how an experiment runs: at least one replication and worker, a non-negative seed."""
+    if replications < 1:
+        raise ConfigError("replications", f"must be >= 1 (got {replications})")
+    if workers < 1:
+        raise ConfigError("workers", f"must be >= 1 (got {workers})")
+    if seed < 0:
+        raise ConfigError("seed", f"must be >= 0 (got {seed})")
