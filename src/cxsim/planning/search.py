@@ -44,6 +44,7 @@ from cxsim.planning.load import (
 )
 from cxsim.planning.result import StaffingPlan
 from cxsim.scenario import Scenario
+from cxsim.schema import check_run_settings
 
 CHECK_SEED_OFFSET = 1_000_003  # fresh-seed checks use root seed + k * this: independent replications
 TARGETS = ("interval", "day")
@@ -424,10 +425,9 @@ def plan_staffing(
         compare=compare,
     )
     settings.check()
+    check_run_settings(replications, workers, seed)
     if replications < 2:
         raise ConfigError("replications", f"the planner needs >= 2 replications for its guard (got {replications})")
-    if seed < 0:
-        raise ConfigError("seed", f"must be >= 0 (got {seed})")
     say = log or (lambda _msg: None)
     started = time.perf_counter()
     search = Search(scenario, settings, replications, seed, say)
