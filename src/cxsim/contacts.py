@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cxsim.forecast import realised_volumes
 from cxsim.scenario import Scenario
 from cxsim.streams import Streams
 
@@ -48,13 +49,17 @@ def _categorical(rng: np.random.Generator, probs: np.ndarray, size: int) -> np.n
 
 
 def generate_arrivals(scenario: Scenario, streams: Streams) -> Arrivals:
-    """Poisson counts per interval, uniform times within it: exact for piecewise-constant rates."""
+    """Poisson counts per interval, uniform times within it: exact for piecewise-constant rates
+    (the rates this replication drew around the forecast, forecast.py)."""
     interval = scenario.horizon.interval_s
     starts = np.arange(scenario.horizon.n_intervals) * interval
+    rates = realised_volumes(
+        scenario.channels, scenario.forecast_correlation, scenario.horizon.intervals_per_day, streams
+    )
     parts = []
     for c, channel in enumerate(scenario.channels):
         rng = streams(f"arrivals/{channel.name}")
-        counts = rng.poisson(channel.volumes)
+        counts = rng.poisson(rates[c])
         n = int(counts.sum())
         times = np.sort(np.repeat(starts, counts) + rng.random(n) * interval)
         parts.append(

@@ -18,8 +18,10 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from cxsim.attendance import expected_agents
 from cxsim.distributions import Distribution, make_distribution
 from cxsim.errors import ConfigError
+from cxsim.forecast import ChannelCorrelation, ForecastError, make_correlation, make_forecast_error
 from cxsim.paths import scenarios_dir
 from cxsim.profiles import (
     daily_shares,
@@ -76,21 +78,23 @@ class Channel:
     concurrency: int
     slowdown: float
     bot_containment: np.ndarray | None  # per intent; None: no bot on this channel
+    forecast_error: ForecastError | None = None  # None: arrivals follow `volumes` exactly
 
 
 @dataclass(frozen=True, eq=False)
 class Tier:
-    """A team: productive agents per interval, skills and times per channel, resolution per intent."""
+    """A team: scheduled heads per interval, skills and times per channel, resolution per intent."""
 
     name: str
     staff: np.ndarray  # scheduled (paid) heads per interval
     shrinkage: float
-    agents: np.ndarray  # productive agents per interval: round(staff * (1 - shrinkage))
+    agents: np.ndarray  # mean productive agents per interval: staff x (1 - absence) x (1 - shrinkage)
     skills: tuple[int, ...]  # channel indexes served
     handle_time: Mapping[int, Distribution]
     wrap_up: Distribution | None
     resolution: np.ndarray  # probability of resolving, per intent
     agent_hour_cost: float
+    absence: float = 0.0  # probability a scheduled head is away for a whole day (attendance.py)
 
 
 @dataclass(frozen=True, eq=False)
@@ -114,6 +118,7 @@ class Scenario:
     satisfaction: Any  # the model: score(Experience) -> probabilities
     nps: bool
     config: Mapping[str, Any]
+    forecast_correlation: ChannelCorrelation | None = None  # between channels' day multipliers
 
     def channel_index(self, name: str) -> int:
         """Position of a channel by name."""
@@ -399,6 +404,7 @@ def compile_scenario(cfg: Any, base_dir: Path | None = None) -> Scenario:
                 concurrency=int(ch.concurrency),
                 slowdown=_non_negative(ch.concurrency_slowdown, f"{key}.concurrency_slowdown"),
                 bot_containment=bot,
+                forecast_error=make_forecast_error(ch.forecast_error, f"{key}.forecast_error", base_dir),
             )
         )
 
@@ -428,7 +434,10 @@ def compile_scenario(cfg: Any, base_dir: Path | None = None) -> Scenario:
         if shrinkage >= 1:
             raise ConfigError(f"{key}.shrinkage", "must be below 1")
         staff = _staffing(t.staff, tname, horizon, base_dir)
-        agents = np.floor(staff * (1 - shrinkage) + 0.5).astype(np.int64)
+        absence = _probability(t.absence, f"{key}.absence")
+        if absence >= 1:
+            raise ConfigError(f"{key}.absence", "must be below 1")
+        agents = expected_agents(staff, shrinkage, absence)
         if agents.max() == 0:
             raise ConfigError(f"{key}.staff", "the tier has no productive agent in any interval")
         default_res = _probability(t.resolution, f"{key}.resolution")
@@ -444,6 +453,7 @@ def compile_scenario(cfg: Any, base_dir: Path | None = None) -> Scenario:
                 wrap_up=None if t.wrap_up is None else make_distribution(t.wrap_up, f"{key}.wrap_up", base_dir),
                 resolution=resolution,
                 agent_hour_cost=_non_negative(agent_cost.get(tname, 0.0), f"costs.agent_hour.{tname}"),
+                absence=absence,
             )
         )
         served.update(skills)
@@ -479,4 +489,7 @@ def compile_scenario(cfg: Any, base_dir: Path | None = None) -> Scenario:
         satisfaction=build_model(OmegaConf.to_container(cfg.satisfaction, resolve=True)),
         nps=bool(cfg.satisfaction.nps),
         config=OmegaConf.to_container(cfg, resolve=True),
+        forecast_correlation=make_correlation(
+            cfg.forecast_correlation, channel_names, [c.forecast_error for c in channels]
+        ),
     )

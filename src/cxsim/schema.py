@@ -56,6 +56,7 @@ class ChannelConfig:
     sla: SLAConfig = field(default_factory=SLAConfig)
     concurrency: int = 1
     concurrency_slowdown: float = 0.0  # handle-time stretch per extra contact in hand
+    forecast_error: Any = None  # {dist: gamma, cv, intraday_cv, intraday_correlation} or {_target_: ...}; null: exact
 
 
 @dataclass
@@ -83,6 +84,7 @@ class TierConfig:
 
     staff: Any = 0  # number, list per interval, or CSV path
     shrinkage: float = 0.0
+    absence: float = 0.0  # probability a scheduled head is away for the whole day
     skills: list[str] = field(default_factory=list)  # empty: every channel
     handle_time: dict[str, Any] = field(default_factory=dict)  # channel -> distribution
     wrap_up: Any = None  # a DistConfig mapping, or null: no after-contact work
@@ -148,6 +150,7 @@ class ScenarioConfig:
     recontact: RecontactConfig = field(default_factory=RecontactConfig)
     satisfaction: SatisfactionConfig = field(default_factory=SatisfactionConfig)
     costs: CostConfig = field(default_factory=CostConfig)
+    forecast_correlation: dict[str, Any] = field(default_factory=dict)  # {voice: {chat: 0.6}}: day multipliers
 
 
 @dataclass

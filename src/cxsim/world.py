@@ -18,6 +18,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL, Event
 
+from cxsim.attendance import floor_agents
 from cxsim.contacts import Draws, draw_attributes, generate_arrivals
 from cxsim.records import ABANDONED, ESCALATED, RESOLVED, UNRESOLVED, Records, column, packed
 from cxsim.scenario import Scenario
@@ -183,14 +184,16 @@ class World:
     def _schedule_staffing(self) -> None:
         horizon = self.scenario.horizon
         for k, tier in enumerate(self.scenario.tiers):
-            agents = tier.agents.tolist()
+            agents = floor_agents(
+                tier.staff, tier.shrinkage, tier.absence, horizon.intervals_per_day, self.streams, tier.name
+            ).tolist()
             state = self.tiers[k]
             self._set_staff(state, agents[0])
             for j in range(1, len(agents)):
                 if agents[j] != agents[j - 1]:
                     _Call(self.env, j * horizon.interval_s, self._on_staffing, (state, agents[j]))
-            if agents[-1] == 0:  # run on with the staff of the last staffed interval
-                last = next(a for a in reversed(agents) if a > 0)
+            if agents[-1] == 0:  # run on with the staff of the last staffed interval (one if none drew any)
+                last = next((a for a in reversed(agents) if a > 0), 1)
                 _Call(self.env, horizon.end_s, self._on_staffing, (state, last))
 
     # ------------------------------------------------------------ run
