@@ -65,8 +65,9 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def headline(results: Results) -> str:
     """The short table printed at the end of a run: per channel offered, SL against its target
-    (with the formula), ASA, abandonment, backlog at the horizon and CSAT; per tier occupancy,
-    utilisation, agents and wait; overall CSAT and costs. Values are means ±95% CI half-width."""
+    (with the formula), the share of days meeting it, ASA, abandonment, backlog at the horizon and CSAT;
+    per tier occupancy, utilisation, agents and wait; overall CSAT and costs. Values are means ±95% CI
+    half-width; then, per channel, how often the SLA is met ("voice meets 80/20 on 62% of days")."""
     s = results.summary.set_index(["scope", "name", "metric"])
 
     def get(scope: str, name: str, metric: str) -> tuple[float, float]:
@@ -97,13 +98,23 @@ def headline(results: Results) -> str:
                 pm(get("channel", c.name, "offered"), ",.0f"),
                 pm(sl, ".1%") + flag,
                 f"{c.sla.target:.0%} in {within}",
+                _share(get("channel", c.name, "p_meet_sla")[0]),
                 pm(get("channel", c.name, "asa_s"), ",.1f"),
                 pm(get("channel", c.name, "abandon_rate"), ".1%"),
                 pm(get("channel", c.name, "backlog_end"), ",.0f"),
                 pm(get("channel", c.name, "csat"), ".1%"),
             ]
         )
-    lines += _table(["channel", "offered", "SL", "target", "ASA s", "abandon", "backlog end", "CSAT"], rows)
+    lines += _table(["channel", "offered", "SL", "target", "days met", "ASA s", "abandon", "backlog end", "CSAT"], rows)
+    for c in scn.channels:
+        share = get("channel", c.name, "p_meet_sla")[0]
+        if share == share:
+            low, high = get("channel", c.name, "p_meet_sla_low")[0], get("channel", c.name, "p_meet_sla_high")[0]
+            days = int(s.loc[("channel", c.name, "p_meet_sla"), "n"])
+            lines.append(
+                f"{c.name} meets {_sla_name(c.sla.target, c.sla.answer_within_s)} on {share:.0%} of days "
+                f"(95% CI {low:.0%}-{high:.0%}, Wilson, {days} replication-days)"
+            )
     rows = [
         [
             t.name,
@@ -124,6 +135,17 @@ def headline(results: Results) -> str:
     lines.append("overall: " + ", ".join(overall))
     lines.append(f"SL = {' / '.join(SL_FORMULA_TEXT[f] for f in formulas)}; '!' below target; see docs/kpis.md")
     return "\n".join(lines)
+
+
+def _share(value: float) -> str:
+    return "-" if value != value else f"{value:.0%}"
+
+
+def _sla_name(target: float, within_s: float) -> str:
+    """The planners' short name of an SLA: 80/20 (seconds), or 90% in 24 h."""
+    if within_s < 3600:
+        return f"{100 * target:g}/{within_s:g}"
+    return f"{target:.0%} in {within_s / 3600:g} h"
 
 
 SL_FORMULA_TEXT = {

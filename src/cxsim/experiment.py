@@ -18,6 +18,7 @@ from scipy import special
 
 from cxsim.metrics import replication_tables
 from cxsim.records import contacts_frame
+from cxsim.risk import add_spread, days_in_window, with_sla_interval
 from cxsim.scenario import Scenario
 from cxsim.schema import check_run_settings
 from cxsim.world import simulate_replication
@@ -28,7 +29,8 @@ INTERVAL_KEYS = ["interval_start", "scope", "name", "metric"]
 
 @dataclass
 class Results:
-    """KPI tables of an experiment: `summary` and `intervals` (mean, ci95, n), optional `contacts`."""
+    """KPI tables of an experiment: `summary` (mean, ci95, n, p10, p50, p90) and `intervals` (mean, ci95,
+    n), optional `contacts`; p_meet_sla rows carry a Wilson interval (risk.py)."""
 
     scenario: Scenario
     seed: int
@@ -58,6 +60,8 @@ class Results:
     ) -> Results:
         """Aggregate the per-replication tables of `run_replication` into means with 95% CIs."""
         per_rep = pd.concat(summaries, ignore_index=True)
+        per_interval = pd.concat(intervals, ignore_index=True)
+        days = days_in_window(scenario.horizon.end_s, scenario.horizon.warmup_s)
 
         def stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:  # one replication: no copy
             return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
@@ -66,8 +70,10 @@ class Results:
             scenario=scenario,
             seed=seed,
             replications=len(summaries),
-            summary=confidence_table(per_rep, SUMMARY_KEYS),
-            intervals=confidence_table(pd.concat(intervals, ignore_index=True), INTERVAL_KEYS),
+            summary=with_sla_interval(
+                add_spread(confidence_table(per_rep, SUMMARY_KEYS), per_rep, SUMMARY_KEYS), days, bounds=True
+            ),
+            intervals=with_sla_interval(confidence_table(per_interval, INTERVAL_KEYS), 1, bounds=False),
             per_replication=per_rep,
             contacts=stacked(contacts) if contacts else None,
         )

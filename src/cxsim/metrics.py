@@ -13,6 +13,7 @@ Definitions (docs/kpis.md states them for users):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,7 @@ import pandas as pd
 
 from cxsim.costs import cost_tables
 from cxsim.records import ABANDONED, ESCALATED, RESOLVED, UNRESOLVED, Records
+from cxsim.risk import DAY_S, METRIC, meets_target, share_of_days_meeting
 from cxsim.satisfaction import Experience, project_nps, score_in_chunks
 from cxsim.scenario import Scenario
 
@@ -352,6 +354,8 @@ def replication_tables(scn: Scenario, rec: Records) -> tuple[pd.DataFrame, pd.Da
     )
     overall["backlog_end"] = np.asarray([backlog_end.sum()])
     by_channel["backlog_end"] = backlog_end
+    targets = np.asarray([c.sla.target for c in scn.channels])
+    by_channel[METRIC] = _days_meeting_sla(scn, v, q_in, rec.channel, targets)
 
     # agents: occupancy, utilisation; costs (costs.py)
     time = _tier_time(scn, rec, edges)
@@ -400,6 +404,7 @@ def replication_tables(scn: Scenario, rec: Records) -> tuple[pd.DataFrame, pd.Da
         axis=1,
     )
     per_channel["queue_mean"] = _ratio(queue_time, window[:, None]).ravel()
+    per_channel[METRIC] = meets_target(per_channel["service_level"], np.tile(targets, n_int))
     per_channel["backlog"] = (
         np.stack(
             [
@@ -428,6 +433,17 @@ def replication_tables(scn: Scenario, rec: Records) -> tuple[pd.DataFrame, pd.Da
     summary_df = pd.DataFrame(summary, columns=SUMMARY_COLUMNS)
     intervals_df = pd.concat(intervals, ignore_index=True) if intervals else pd.DataFrame(columns=INTERVAL_COLUMNS)
     return summary_df, intervals_df
+
+
+def _days_meeting_sla(
+    scn: Scenario, v: ContactView, inside: np.ndarray, channel: np.ndarray, targets: np.ndarray
+) -> np.ndarray:
+    """Per channel, the share of this replication's days whose service level met the target (risk.py)."""
+    n_c, n_days = len(scn.channels), math.ceil(scn.horizon.end_s / DAY_S)
+    day = (np.nan_to_num(v.enq) // DAY_S).astype(np.int64)
+    codes = np.where(inside, day * n_c + channel, -1)
+    day_sl = _ratio(_sums(codes, n_days * n_c, v.sl_num), _sums(codes, n_days * n_c, v.sl_den))
+    return share_of_days_meeting(day_sl.reshape(n_days, n_c), targets)
 
 
 _INTERVAL_QUEUE = ("offered", "answered", "abandoned", "service_level", "asa_s", "abandon_rate", "aht_s")
