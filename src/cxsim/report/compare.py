@@ -108,6 +108,11 @@ def headline_specs(runs: Sequence[Run], baseline: int) -> list[Spec]:
                  f"target {target:.0%} within {within} ({formula})", target)
         )  # fmt: skip
     for ch in channels:
+        specs.append(
+            Spec("Service", f"Days meeting the target — {ch}", "p_meet_sla", "channel", ch, "pct", "high",
+                 "share of replication-days at or above the SL target (± covers the Wilson 95% interval)")
+        )  # fmt: skip
+    for ch in channels:
         realtime = base.sla(ch).get("mode", "realtime") == "realtime"
         specs.append(
             Spec("Service", f"{'ASA' if realtime else 'Mean time to answer'} — {ch}", "asa_s", "channel", ch,
@@ -287,6 +292,20 @@ def sla_verdict(run: Run) -> tuple[list[str], list[str]]:
     return met, missed
 
 
+def days_met(run: Run) -> str:
+    """How often each channel met its SLA, e.g. "voice meets 80/20 on 62% of days." ("" without the metric)."""
+    parts = []
+    for ch in run.channels:
+        share = run.mean("p_meet_sla", "channel", ch)
+        if not math.isfinite(share):
+            continue
+        sla = run.sla(ch)
+        target, within = float(sla.get("target", 0.8)), float(sla.get("answer_within_s", 20))
+        name = f"{100 * target:g}/{within:g}" if within < 3600 else f"{target:.0%} in {within / 3600:g} h"
+        parts.append(f"{ch} meets {name} on {share:.0%} of days")
+    return "; ".join(parts) + "." if parts else ""
+
+
 def stories(runs: Sequence[Run], baseline: int, cols: Sequence[str]) -> list[Story]:
     """A plain description per scenario of what changed against the baseline and what it did."""
     base = runs[baseline]
@@ -298,7 +317,7 @@ def stories(runs: Sequence[Run], baseline: int, cols: Sequence[str]) -> list[Sto
             if not missed
             else f"Misses the service-level target on {', '.join(missed)}."
         )
-        story = Story(run.label, cols[i], i == baseline, [], verdict=verdict)
+        story = Story(run.label, cols[i], i == baseline, [], verdict=" ".join(filter(None, [verdict, days_met(run)])))
         if i == baseline:
             story.effects.append(
                 Change(
@@ -362,6 +381,8 @@ def findings(runs: Sequence[Run], baseline: int) -> list[str]:
             if not missed
             else f"Misses the service-level target on {', '.join(missed)}."
         )
+        if days_met(run):
+            lines.append(days_met(run))
         return lines
     lines = []
 
