@@ -78,6 +78,6 @@ def test_volume_file_sets_volumes(tmp_path) -> None:
 
 
 def test_staff_and_shrinkage_give_productive_agents() -> None:
-    """Scheduled heads x (1 - shrinkage), rounded, are the agents on the floor."""
+    """Scheduled heads x (1 - shrinkage) are the agents on the floor on average (attendance.py draws them)."""
     scn = cxsim.load_scenario("baseline", ["tiers.tier1.staff=40"])
     assert scn.tiers[0].agents.tolist() == [28] * 48
