@@ -7,11 +7,9 @@ import math
 
 import numpy as np
 import pytest
-from scipy import integrate, stats
-from stats_helpers import within_ci
+from scipy import stats
 
 import cxsim
-from cxsim import analytic
 from cxsim.contacts import generate_arrivals
 from cxsim.errors import ConfigError
 from cxsim.forecast import realised_volumes
@@ -108,36 +106,6 @@ def test_zero_error_and_absence_change_nothing(name: str) -> None:
     a, b = cxsim.simulate(plain, replications=1, seed=2), cxsim.simulate(zero, replications=1, seed=2)
     assert a.summary.to_csv() == b.summary.to_csv()
     assert a.intervals.to_csv() == b.intervals.to_csv()
-
-
-@pytest.fixture(scope="module")
-def gamma_mmc() -> tuple[cxsim.Results, np.ndarray]:
-    """M/M/12 at 8.33 Erlang with a gamma day multiplier (cv 0.1): one day per replication, and the
-    multiplier each replication drew."""
-    scn = cxsim.load_scenario("mmc", ["tiers.tier1.staff=12", "channels.voice.forecast_error={cv:0.1}"])
-    reps = 40
-    res = cxsim.simulate(scn, replications=reps, seed=5)
-    g = _multipliers(scn, reps, seed=5)[:, 0, 0]
-    return res, g
-
-
-def _erlang_sl(g: float, c: int = 12) -> float:
-    return 0.0 if LAMBDA * g >= c * MU else analytic.mmc(LAMBDA * g, MU, c, threshold=20).service_level
-
-
-def test_mmc_with_gamma_multiplier_averages_erlang_c(gamma_mmc: tuple[cxsim.Results, np.ndarray]) -> None:
-    """Each day's SL is Erlang C at the day's drawn rate, so the mean SL is Erlang C averaged over the gamma
-    (scipy quadrature): 0.843, against 0.862 at the forecast rate."""
-    res, g = gamma_mmc
-    sl = res.values("service_level")
-    assert stats.spearmanr(g, sl).statistic < -0.5  # busier days answer later: the rate really moved
-    # given the drawn rate the day is M/M/c: the paired difference has only within-day noise
-    ok, msg = within_ci(sl - np.asarray([_erlang_sl(x) for x in g]), 0.0, slack=0.005)
-    assert ok, f"day SL - Erlang C at the day's rate: {msg}"
-    k = 100.0  # gamma shape 1 / cv^2
-    mean, _ = integrate.quad(lambda x: _erlang_sl(x) * stats.gamma.pdf(x, k, scale=1 / k), 0, 12 * MU / LAMBDA)
-    ok, msg = within_ci(sl, mean, slack=0.005)  # a day of finite length starts empty: slightly better SL
-    assert ok, f"mean SL vs quadrature: {msg}"
 
 
 @pytest.mark.parametrize(
