@@ -20,7 +20,12 @@ from cxsim.schema import DistConfig, RunConfig
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "reference.md"
 NO_DEFAULT = object()
 # keys inside free-form (Any / mapping) fields that the code reads, documented on the page too
-EXTRA = {"bot.channels.<>.containment", "satisfaction.coefficients.<>"}
+EXTRA = {
+    "bot.channels.<>.containment",
+    "satisfaction.coefficients.<>",
+    *(f"channels.<>.forecast_error.{k}" for k in ("dist", "cv", "mean", "intraday_cv", "intraday_correlation")),
+    "forecast_correlation.<>.<>",
+}
 
 
 def _normal(path: str) -> str:
