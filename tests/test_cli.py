@@ -56,7 +56,7 @@ def test_single_run_writes_the_result_files(tmp_path: Path) -> None:
     assert config["replications"] == 2 and config["name"] == "mmc" and "hydra" not in config
     assert "${" not in (run_dir / "config.yaml").read_text(), "the saved config must be resolved"
     summary = pd.read_csv(run_dir / "summary.csv")
-    assert list(summary.columns) == ["scope", "name", "metric", "mean", "ci95", "n"]
+    assert list(summary.columns) == ["scope", "name", "metric", "mean", "ci95", "n", "p10", "p50", "p90"]
     assert {"service_level", "asa_s", "occupancy", "csat", "cost_per_contact"} <= set(summary.metric)
     assert set(pd.read_csv(run_dir / "intervals.csv").columns) >= {"interval_start", "metric", "mean", "ci95"}
     digest = json.loads((run_dir / "summary.json").read_text())

@@ -45,11 +45,13 @@ def _clean(x: Any) -> Any:
 
 
 def digest(results: Results, overrides: Sequence[str] = ()) -> dict[str, Any]:
-    """The JSON digest: scenario, run settings, SLA targets and every summary KPI."""
+    """The JSON digest: scenario, run settings, SLA targets and every summary KPI (mean, ci95, n, p10-p90)."""
     scn = results.scenario
     kpis: dict[str, Any] = {}
+    spread = [c for c in ("p10", "p50", "p90") if c in results.summary]
     for row in results.summary.itertuples(index=False):
         entry = {"mean": _clean(float(row.mean)), "ci95": _clean(float(row.ci95)), "n": int(row.n)}
+        entry.update({c: _clean(float(getattr(row, c))) for c in spread})
         kpis.setdefault(row.scope, {}).setdefault(row.name, {})[row.metric] = entry
     return {
         "scenario": scn.name,
