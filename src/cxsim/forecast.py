@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import signal, special, stats
@@ -23,6 +23,9 @@ from scipy import signal, special, stats
 from cxsim.distributions import Distribution, Empirical, Exponential, Fixed, Gamma, Lognormal, make_distribution
 from cxsim.errors import ConfigError
 from cxsim.streams import Streams
+
+if TYPE_CHECKING:  # scenario.py builds these records from here; only the type is needed back
+    from cxsim.scenario import Channel
 
 OWN_KEYS = ("intraday_cv", "intraday_correlation")
 BUILTIN_KEYS = ("dist", "cv", "mean", "file", "values", *OWN_KEYS)
@@ -170,7 +173,7 @@ def _intraday(error: ForecastError, n: int, rng: np.random.Generator) -> np.ndar
 
 
 def realised_volumes(
-    channels: Sequence[Any], correlation: ChannelCorrelation | None, per_day: int, streams: Streams
+    channels: Sequence[Channel], correlation: ChannelCorrelation | None, per_day: int, streams: Streams
 ) -> list[np.ndarray]:
     """Each channel's expected arrivals per interval in this replication: forecast x day x intraday."""
     n_days = math.ceil(len(channels[0].volumes) / per_day)
@@ -184,7 +187,7 @@ def realised_volumes(
             days[c] = quantile(channels[c].forecast_error.day, uniforms[row])
     out = []
     for c, channel in enumerate(channels):
-        error: ForecastError | None = channel.forecast_error
+        error = channel.forecast_error
         if error is None:
             out.append(channel.volumes)
             continue
