@@ -38,7 +38,7 @@ def collect(sweep_dir: Path) -> pd.DataFrame:
 
     Columns: `job`, one column per override key whose value differs between jobs (the swept
     axes), `status` (ok | failed), `error` (why a job failed), the summary.csv columns (scope,
-    name, metric, mean, ci95, n), then one column per override key set to the same value in
+    name, metric, mean, ci95, n, p10, p50, p90), then one column per override key set to the same value in
     every job (e.g. replications=30), so every row still says how it was produced.
     """
     frames = []
