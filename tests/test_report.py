@@ -83,6 +83,14 @@ def test_report_is_self_contained(sweep_report: Path) -> None:
     assert "url(" not in html
 
 
+def test_report_says_how_often_each_channel_meets_its_sla(sweep_report: Path) -> None:
+    """The headline has a row of days meeting the target per channel, and each scenario's story says
+    'voice meets 80/20 on N% of days' (docs/risk.md)."""
+    html = sweep_report.read_text()
+    assert "Days meeting the target — voice" in html
+    assert re.search(r"voice meets 80/20 on \d+% of days", html)
+
+
 def test_run_directories_compare_against_the_scenario_named_baseline(tmp_path: Path) -> None:
     """Two run directories written through the API: the one named baseline is the reference even when
     given second, and the other's sentence says what changed and what it did."""
