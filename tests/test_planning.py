@@ -29,13 +29,16 @@ SHORT_MMC = ["horizon.days=0.25", "horizon.warmup_min=60"]
 LAM, MU = 100 / 3600, 1 / 300  # mmc: 2,400 calls a day, 300 s exponential handle time
 
 
-def test_heads_for_inverts_the_scenario_rounding():
-    """Heads are the fewest scheduled staff whose round(heads x (1 - shrinkage)) reaches the agents."""
+def test_heads_for_is_the_planners_convention():
+    """Heads = ceil(agents / (1 - shrinkage)): the fewest whose expected productive capacity,
+    heads x (1 - shrinkage), reaches the agents (5 heads at 30% give 3.5 agents, not 4)."""
     for shrinkage in (0.0, 0.3, 0.35, 0.5):
         for agents in range(0, 40):
             h = int(heads_for(np.asarray([agents]), shrinkage)[0])
-            assert math.floor(h * (1 - shrinkage) + 0.5) == agents
-            assert h == 0 or math.floor((h - 1) * (1 - shrinkage) + 0.5) < agents
+            assert h == math.ceil(agents / (1 - shrinkage) - 1e-9)
+            assert h * (1 - shrinkage) >= agents - 1e-9
+            assert h == 0 or (h - 1) * (1 - shrinkage) < agents
+    assert heads_for(np.asarray([4]), 0.3)[0] == 6
 
 
 def test_load_reaching_each_tier_follows_bot_and_escalations():
@@ -85,9 +88,9 @@ def test_mmc_plan_equals_erlang_c_within_one_agent(mmc_plan):
     """Constant M/M/c load: the simulated plan is Erlang C's answer (12) within one agent, and the
     fresh-seed check finds every interval at or above the target."""
     erlang_c = analytic.staff_erlang_c(LAM, MU, 20, 0.8)
-    agents = mmc_plan.plan["agents"].to_numpy()
-    assert np.all(np.abs(agents - erlang_c) <= 1), agents
-    assert (mmc_plan.erlang_c["agents"] == erlang_c).all()
+    heads = mmc_plan.plan["heads"].to_numpy()  # shrinkage 0: heads are agents
+    assert np.all(np.abs(heads - erlang_c) <= 1), heads
+    assert (mmc_plan.erlang_c["heads"] == erlang_c).all()
     assert mmc_plan.meets_target
     judged = mmc_plan.check[mmc_plan.check.judged]
     assert len(judged) == 10  # 12 intervals less the two in the warm-up
@@ -103,17 +106,39 @@ def test_plan_table_and_kpis(mmc_plan, tmp_path):
     assert mmc_plan.kpis.seed != 3 and mmc_plan.kpis.replications == 48
     assert mmc_plan.kpis.kpi("service_level", "channel", "voice") >= 0.8
     files = mmc_plan.save(tmp_path)
-    assert pd.read_csv(files["plan"]).equals(plan)
     assert files["figure"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     comparison = pd.read_csv(files["comparison"]).set_index("plan")
     assert comparison.loc["erlang_c", "cost"] == pytest.approx(12 * 12 * 15)
+
+
+def test_staffing_plan_csv_is_wide_and_reads_back_as_a_staff_file(mmc_plan, tmp_path):
+    """staffing_plan.csv: one row per interval with day and clock time, per tier the heads to
+    schedule, their productive agents, the roster and the gap; `tiers.X.staff=<file>` runs it as is."""
+    files = mmc_plan.save(tmp_path)
+    wide = pd.read_csv(files["plan"])
+    assert wide["day"].tolist() == [1] * 12
+    assert wide["time"].tolist()[:3] == ["00:00", "00:30", "01:00"]
+    assert wide["tier1"].tolist() == mmc_plan.plan["heads"].tolist()
+    assert (wide["tier1_roster"] == 10).all()  # mmc's staff
+    assert (wide["tier1_gap"] == wide["tier1"] - 10).all()
+    rerun = cxsim.load_scenario("mmc", [*SHORT_MMC, f"tiers.tier1.staff={files['plan']}"])
+    assert rerun.tiers[0].staff.tolist() == wide["tier1"].tolist()
+
+
+def test_fte_is_paid_hours_per_week_over_the_contract():
+    """FTE per tier = paid hours scaled to a week / staffing.fte_hours_per_week."""
+    from cxsim.planning.result import fte
+
+    scn = cxsim.load_scenario("mmc", SHORT_MMC)  # 6 hours: 12 half-hour intervals
+    heads = np.full((1, 12), 10)
+    assert fte(scn, heads, 37.5)[0] == pytest.approx(60 * 28 / 37.5)  # 60 paid h in a quarter day
 
 
 def test_patience_plan_is_at_or_below_erlang_c_and_meets_target_on_fresh_seeds():
     """With abandonment (M/M/c+M) the plan needs no more than Erlang C, and it holds on fresh seeds."""
     scn = cxsim.load_scenario("mmc", [*SHORT_MMC, "channels.voice.patience={dist:exponential,mean_s:120}"])
     result = plan_staffing(scn, replications=24, seed=5, check_replications=48)
-    agents = result.plan["agents"].to_numpy()
+    agents = result.plan["heads"].to_numpy()
     assert (agents <= 12).all()
     assert result.cost("simulated") <= result.cost("erlang_c")
     erlang_a = analytic.staff_erlang_a(LAM, MU, 1 / 120, 20, 0.8)
@@ -173,7 +198,7 @@ def test_bot_two_tiers_and_chat_concurrency_meet_every_interval_on_fresh_seeds(t
     assert set(judged.tier) == {"tier1", "tier2"}
     heads = result.plan["heads"].to_numpy()
     agents = result.plan["agents"].to_numpy()
-    assert np.all(np.floor(heads * 0.7 + 0.5) == agents)
+    assert np.allclose(heads * 0.7, agents)  # productive agents on average
     # the peak needs more agents than the night
     tier1 = result.agents()["tier1"].to_numpy()
     assert tier1[4:6].min() > tier1[0]
@@ -242,11 +267,12 @@ def test_cxsim_staff_writes_the_plan_figure_and_kpis(tmp_path):
     for name in ("staffing_plan.csv", "staffing_comparison.png", "staffing_check.csv", "summary.csv"):
         assert (run_dir / name).is_file(), name
     assert list(pd.read_csv(run_dir / "staffing_plan.csv").columns) == [
-        "interval_start",
-        "tier",
-        "agents",
-        "heads",
-        "cost",
+        "day",
+        "time",
+        "tier1",
+        "tier1_agents",
+        "tier1_roster",
+        "tier1_gap",
     ]
     assert "Erlang C" in done.stdout
 

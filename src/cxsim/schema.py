@@ -172,7 +172,7 @@ class StaffingConfig:
     """`cxsim staff`: how the planner searches (docs/planning.md); null keys take the defaults."""
 
     target: str = "interval"  # interval | day: where each channel's SLA target must hold
-    confidence: float = 0.95  # one-sided confidence of the lower bound that must reach the target
+    confidence: float = 0.95  # a miss within this one-sided confidence of the noise gets more replications
     max_occupancy: float | None = None
     max_abandon: float | None = None
     sla_targets: Any = None  # {channel: target, or a list per interval}
@@ -185,6 +185,8 @@ class StaffingConfig:
     check_replications: int | None = None  # fresh-seed check (null: 4 x replications)
     max_repairs: int = 5
     compare: bool = True  # also simulate the Erlang C and Erlang A plans on the check seeds
+    max_replications: int | None = None  # cap of the sequential decision (null: 16 x replications)
+    fte_hours_per_week: float = 37.5  # paid hours of one full-time equivalent
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Simulating a staffing plan and judging it: per queue, channel and interval, with confidence bounds.
 
-A plan is an integer array of productive agents (tiers x intervals). `Evaluator.run` builds the
+A plan is an integer array of scheduled heads (tiers x intervals). `Evaluator.run` builds the
 scenario with that staffing, simulates replications (in a process pool kept for the whole search)
 and reduces each replication's records to a few small arrays, so a search step costs the
 simulation and almost nothing else. The same seed gives common random numbers across plans.
@@ -21,9 +21,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from cxsim.attendance import expected_agents
 from cxsim.experiment import Results
 from cxsim.metrics import _tier_time, replication_tables
-from cxsim.planning.load import Stage, heads_for
+from cxsim.planning.load import Stage, heads_for, productive_share
 from cxsim.records import ABANDONED, Records
 from cxsim.scenario import Scenario
 from cxsim.world import simulate_replication
@@ -150,7 +151,8 @@ class Evaluation:
     data: np.ndarray  # (R, 6, rows, intervals)
     n_cells: int
     n_tiers: int
-    results: Results | None = None
+    results: Results | None = None  # KPI tables of the replications, when asked for
+    kpi_tables: list | None = None  # per replication (summary, intervals), to extend `results`
 
     live: np.ndarray | None = None  # intervals the day totals cover (default: all)
 
@@ -189,15 +191,22 @@ class Evaluation:
         return self._parts()["offered"].mean(0)
 
 
+def _results(scn: Scenario, seed: int, kpi_tables: list | None) -> Results | None:
+    """The KPI tables of the replications as Results (None when they were not asked for)."""
+    if kpi_tables is None:
+        return None
+    return Results.from_tables(scn, seed, [k[0] for k in kpi_tables], [k[1] for k in kpi_tables])
+
+
 def staffed_scenario(base: Scenario, plan: np.ndarray) -> Scenario:
-    """The scenario with `plan` productive agents per tier and interval (heads after shrinkage)."""
+    """The scenario with `plan` scheduled heads per tier and interval; each replication turns them
+    into productive agents with the scenario's shrinkage and absence rule, as in any run."""
     tiers = []
     for k, tier in enumerate(base.tiers):
-        agents = np.asarray(plan[k], dtype=np.int64).copy()
-        if agents.max() == 0:  # a tier nobody reaches: keep one agent so the world has a last shift
-            agents[:] = 1
-        heads = heads_for(agents, tier.shrinkage).astype(float)
-        tiers.append(replace(tier, staff=heads, agents=agents))
+        heads = np.asarray(plan[k], dtype=float).copy()
+        if heads.max() == 0:  # a tier nobody reaches: keep one agent so the world has a last shift
+            heads[:] = heads_for(np.ones(1), 1.0 - productive_share(tier))[0]
+        tiers.append(replace(tier, staff=heads, agents=expected_agents(heads, tier.shrinkage, tier.absence)))
     return replace(base, tiers=tuple(tiers))
 
 
@@ -223,30 +232,48 @@ class Evaluator:
             self.pool.shutdown()
             self.pool = None
 
+    def _simulate(self, scn: Scenario, seed: int, reps: list[int], tables: bool) -> list:
+        """Replications `reps` of root `seed`, in the pool when there is one, in order."""
+        if self.pool is None or len(reps) == 1:
+            return _replications(scn, seed, reps, self.layout, tables)
+        chunks = [c for c in (reps[i :: self.workers] for i in range(self.workers)) if c]
+        futures = [self.pool.submit(_replications, scn, seed, c, self.layout, tables) for c in chunks]
+        by_rep = {}
+        for chunk, future in zip(chunks, futures, strict=True):
+            for r, value in zip(chunk, future.result(), strict=True):
+                by_rep[r] = value
+        return [by_rep[r] for r in reps]
+
     def run(self, plan: np.ndarray, seed: int, replications: int, tables: bool = False) -> Evaluation:
         """Simulate `plan` for `replications` replications of root `seed`."""
         scn = staffed_scenario(self.scenario, plan)
-        reps = list(range(replications))
-        if self.pool is None or replications == 1:
-            parts = _replications(scn, seed, reps, self.layout, tables)
-        else:
-            chunks = [reps[i :: self.workers] for i in range(self.workers)]
-            futures = [self.pool.submit(_replications, scn, seed, c, self.layout, tables) for c in chunks if c]
-            by_rep = {}
-            for chunk, future in zip([c for c in chunks if c], futures, strict=True):
-                for r, value in zip(chunk, future.result(), strict=True):
-                    by_rep[r] = value
-            parts = [by_rep[r] for r in reps]
+        parts = self._simulate(scn, seed, list(range(replications)), tables)
         self.simulations += 1
         self.replications += replications
-        results = None
-        if tables:
-            results = Results.from_tables(scn, seed, [k[0] for _, k in parts], [k[1] for _, k in parts])
+        kpi_tables = [k for _, k in parts] if tables else None
         return Evaluation(
             plan=np.asarray(plan).copy(),
             seed=seed,
             data=np.stack([d for d, _ in parts]),
             n_cells=self.n_cells,
             n_tiers=len(self.scenario.tiers),
-            results=results,
+            results=_results(scn, seed, kpi_tables),
+            kpi_tables=kpi_tables,
+        )
+
+    def extend(self, ev: Evaluation, more: int) -> Evaluation:
+        """The same plan and seed with `more` replications after those already run (common random
+        numbers: the first ones are kept, not re-simulated)."""
+        scn = staffed_scenario(self.scenario, ev.plan)
+        have = ev.data.shape[0]
+        tables = ev.kpi_tables is not None
+        parts = self._simulate(scn, ev.seed, list(range(have, have + more)), tables)
+        self.replications += more
+        kpi_tables = [*ev.kpi_tables, *(k for _, k in parts)] if ev.kpi_tables is not None else None
+        return replace(
+            ev,
+            data=np.concatenate([ev.data, np.stack([d for d, _ in parts])]),
+            results=_results(scn, ev.seed, kpi_tables),
+            kpi_tables=kpi_tables,
+            live=None,
         )

@@ -18,14 +18,14 @@ The approximations (docs/planning.md states them for users):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from cxsim import analytic
+from cxsim.attendance import expected_agents
 from cxsim.profiles import fit_to_horizon
-from cxsim.scenario import Scenario
+from cxsim.scenario import Scenario, Tier
 
 
 @dataclass(frozen=True)
@@ -183,15 +183,15 @@ def analytic_sl(scn: Scenario, stage_list: list[Stage], k: int, j: int, agents: 
     return out
 
 
+def productive_share(tier: Tier) -> float:
+    """Share of a tier's scheduled heads productive on average: (1 - absence) x (1 - shrinkage)."""
+    return float(expected_agents(np.ones(1), tier.shrinkage, tier.absence)[0])
+
+
 def heads_for(agents: np.ndarray, shrinkage: float) -> np.ndarray:
-    """Fewest scheduled heads whose productive agents, round(heads * (1 - shrinkage)), reach `agents`."""
+    """Scheduled heads for productive agents, the planners' convention: ceil(agents / (1 - shrinkage))
+    (`shrinkage` here counts absence too). Their expected productive capacity, heads x (1 - shrinkage),
+    is the fewest that reaches `agents`.
+    """
     keep = 1.0 - shrinkage
-    out = np.empty_like(np.asarray(agents, dtype=np.int64))
-    for i, a in enumerate(np.asarray(agents, dtype=np.int64).ravel()):
-        h = max(0, math.ceil((a - 0.5) / keep - 1e-9))
-        while math.floor(h * keep + 0.5) < a:
-            h += 1
-        while h > 0 and math.floor((h - 1) * keep + 0.5) >= a:
-            h -= 1
-        out.flat[i] = h
-    return out
+    return np.ceil(np.asarray(agents, dtype=float) / keep - 1e-9).astype(np.int64)

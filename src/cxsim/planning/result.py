@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from cxsim.experiment import Results
-from cxsim.planning.load import heads_for
+from cxsim.planning.load import productive_share
 from cxsim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -27,35 +27,71 @@ SEARCH_FILE = "staffing_search.json"
 PLAN_LABELS = {"erlang_c": "Erlang C", "erlang_a": "Erlang A", "simulated": "simulated"}
 
 
-def plan_frame(scn: Scenario, agents: np.ndarray) -> pd.DataFrame:
-    """A staffing table: interval_start (s), tier, agents (productive), heads (scheduled), cost."""
+def plan_frame(scn: Scenario, heads: np.ndarray) -> pd.DataFrame:
+    """A staffing table, long form: interval_start (s), tier, heads (scheduled), agents (productive
+    on average: heads x (1 - absence) x (1 - shrinkage)), cost (heads x agent-hour cost x interval length)."""
     h = scn.horizon
     rows = []
     for k, tier in enumerate(scn.tiers):
-        heads = heads_for(agents[k], tier.shrinkage)
+        tier_heads = np.asarray(heads[k], dtype=np.int64)
         rows.append(
             pd.DataFrame(
                 {
                     "interval_start": np.arange(h.n_intervals) * h.interval_s,
                     "tier": tier.name,
-                    "agents": np.asarray(agents[k], dtype=np.int64),
-                    "heads": heads.astype(np.int64),
-                    "cost": heads * tier.agent_hour_cost * h.interval_s / 3600.0,
+                    "agents": tier_heads * productive_share(tier),
+                    "heads": tier_heads,
+                    "cost": tier_heads * tier.agent_hour_cost * h.interval_s / 3600.0,
                 }
             )
         )
     return pd.concat(rows, ignore_index=True)
 
 
+def clock(scn: Scenario) -> tuple[np.ndarray, list[str]]:
+    """Day of the horizon (1, 2 ...) and clock time (HH:MM) of each interval's start."""
+    start = np.arange(scn.horizon.n_intervals) * scn.horizon.interval_s
+    day = (start // 86400).astype(np.int64) + 1
+    minutes = ((start % 86400) // 60).astype(np.int64)
+    return day, [f"{m // 60:02d}:{m % 60:02d}" for m in minutes]
+
+
+def wide_plan(scn: Scenario, heads: np.ndarray) -> pd.DataFrame:
+    """The plan as a scheduler reads it: one row per interval (day, time), per tier the heads to
+    schedule (column named like the tier, so the file reads back as a staff file), the productive
+    agents they give on average, the scenario's current roster and the gap (plan - roster)."""
+    day, time_of_day = clock(scn)
+    table = pd.DataFrame({"day": day, "time": time_of_day})
+    for k, tier in enumerate(scn.tiers):
+        table[tier.name] = np.asarray(heads[k], dtype=np.int64)
+    for k, tier in enumerate(scn.tiers):
+        roster = np.rint(tier.staff).astype(np.int64)
+        table[f"{tier.name}_agents"] = np.round(np.asarray(heads[k]) * productive_share(tier), 2)
+        table[f"{tier.name}_roster"] = roster
+        table[f"{tier.name}_gap"] = table[tier.name] - roster
+    return table
+
+
+def fte(scn: Scenario, heads: np.ndarray, hours_per_week: float) -> np.ndarray:
+    """Full-time equivalents per tier: paid hours per week (the horizon's, scaled to 7 days) / `hours_per_week`."""
+    h = scn.horizon
+    paid_hours = np.asarray(heads, dtype=float).sum(1) * h.interval_s / 3600.0
+    return paid_hours * 7.0 * 86400.0 / (h.n_intervals * h.interval_s) / hours_per_week
+
+
 def _check_frame(search: Search, ev: Evaluation, j: Judgement) -> pd.DataFrame:
     """Per queue and interval on the fresh seeds: offered, SL (±95%), target, abandonment, occupancy;
-    `judged`: outside the warm-up and with enough contacts; `ok`: not judged, or SL >= target."""
+    `judged`: outside the warm-up and with enough contacts; `close_call`: below target but within the
+    noise; `ok`: not judged, or no clear miss (SL + z x standard error reaches the target)."""
+    from scipy.special import ndtri
+
     scn, h = search.scn, search.scn.horizon
     est, se = ev.service_level()
     ab, _ = ev.abandon_rate()
     occ, _ = ev.occupancy()
     offered = ev.offered()
     judged = (ev.counted() >= search.s.min_contacts) & ~search.frozen[None, :]
+    z = float(ndtri(search.s.confidence))
     frames = []
     for i, st in enumerate(search.stages):
         frames.append(
@@ -72,7 +108,10 @@ def _check_frame(search: Search, ev: Evaluation, j: Judgement) -> pd.DataFrame:
                     "abandon_rate": ab[i],
                     "occupancy": occ[st.tier],
                     "judged": judged[i],
-                    "ok": ~judged[i] | (np.nan_to_num(est[i], nan=1.0) >= search.cell_targets[i] - 1e-12),
+                    "close_call": judged[i]
+                    & (np.nan_to_num(est[i], nan=1.0) < search.cell_targets[i] - 1e-12)
+                    & (np.nan_to_num(est[i] + z * se[i], nan=1.0) >= search.cell_targets[i] - 1e-12),
+                    "ok": ~judged[i] | (np.nan_to_num(est[i] + z * se[i], nan=1.0) >= search.cell_targets[i] - 1e-12),
                     "day_ok": not j.day_fail[i],
                 }
             )
@@ -80,17 +119,20 @@ def _check_frame(search: Search, ev: Evaluation, j: Judgement) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _summary_row(search: Search, name: str, agents: np.ndarray, ev: Evaluation | None, j: Judgement | None) -> dict:
+def _summary_row(search: Search, name: str, heads: np.ndarray, ev: Evaluation | None, j: Judgement | None) -> dict:
     scn, h = search.scn, search.scn.horizon
     hours = h.interval_s / 3600.0
-    heads = np.stack([heads_for(agents[k], t.shrinkage) for k, t in enumerate(scn.tiers)])
+    tier_fte = fte(scn, heads, search.s.fte_hours_per_week)
     row: dict[str, Any] = {
         "plan": name,
-        "agent_hours": float(agents.sum() * hours),
+        "agent_hours": float((heads * search.keep[:, None]).sum() * hours),
         "paid_hours": float(heads.sum() * hours),
+        "fte": float(tier_fte.sum()),
         "cost": float((heads * search.cost_per_head[:, None]).sum()),
     }
     for k, tier in enumerate(scn.tiers):
+        row[f"paid_hours_{tier.name}"] = float(heads[k].sum() * hours)
+        row[f"fte_{tier.name}"] = float(tier_fte[k])
         row[f"cost_{tier.name}"] = float(heads[k].sum() * search.cost_per_head[k])
     if ev is not None and j is not None:
         row["intervals_missing"] = int(j.fail.sum())
@@ -157,22 +199,36 @@ class StaffingPlan:
             stats=stats,
         )
 
+    def _table(self, which: str) -> pd.DataFrame:
+        return {"simulated": self.plan, "erlang_a": self.erlang_a, "erlang_c": self.erlang_c}[which]
+
     def agents(self, which: str = "simulated") -> pd.DataFrame:
-        """Agents per interval (rows) and tier (columns) of one plan: simulated, erlang_a, erlang_c."""
-        table = {"simulated": self.plan, "erlang_a": self.erlang_a, "erlang_c": self.erlang_c}[which]
-        return table.pivot(index="interval_start", columns="tier", values="agents")[
+        """Productive agents (on average) per interval (rows) and tier (columns) of one plan:
+        simulated, erlang_a, erlang_c."""
+        return self._table(which).pivot(index="interval_start", columns="tier", values="agents")[
+            [t.name for t in self.scenario.tiers]
+        ]
+
+    def heads(self, which: str = "simulated") -> pd.DataFrame:
+        """Scheduled heads per interval (rows) and tier (columns) of one plan."""
+        return self._table(which).pivot(index="interval_start", columns="tier", values="heads")[
             [t.name for t in self.scenario.tiers]
         ]
 
     def cost(self, which: str = "simulated") -> float:
         """Total paid cost of one plan over the horizon."""
-        table = {"simulated": self.plan, "erlang_a": self.erlang_a, "erlang_c": self.erlang_c}[which]
-        return float(table["cost"].sum())
+        return float(self._table(which)["cost"].sum())
+
+    def wide(self) -> pd.DataFrame:
+        """staffing_plan.csv: per interval (day, time) and tier the heads to schedule (readable back
+        as a staff file), the productive agents they give, the current roster and the gap."""
+        return wide_plan(self.scenario, self.heads().to_numpy().T)
 
     def figure(self):
-        """Erlang C vs Erlang A vs simulated agents per interval and tier, each with its cost, and the
-        simulated plan's entry-queue service level per channel on the fresh seeds."""
+        """Erlang C vs Erlang A vs simulated heads per interval and tier, each with its cost, paid
+        hours and misses on the check's seeds, and the simulated plan's entry-queue SL per channel."""
         from matplotlib.figure import Figure
+        from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
 
         scn = self.scenario
         tiers = [t.name for t in scn.tiers]
@@ -184,21 +240,28 @@ class StaffingPlan:
             "erlang_a": {"color": "#ff7f0e", "linestyle": ":"},
             "simulated": {"color": "#1f77b4", "linestyle": "-", "linewidth": 2.0},
         }
-        tables = {"erlang_c": self.erlang_c, "erlang_a": self.erlang_a, "simulated": self.plan}
+        summary = self.comparison.set_index("plan")
         for ax, tier in zip(axes, tiers, strict=False):
-            for name, table in tables.items():
-                rows = table[table.tier == tier]
+            for name in ("erlang_c", "erlang_a", "simulated"):
+                rows = self._table(name)
+                rows = rows[rows.tier == tier]
                 x = rows["interval_start"].to_numpy() / 3600.0
-                y = rows["agents"].to_numpy()
+                y = rows["heads"].to_numpy()
+                misses = summary.loc[name].get("intervals_missing", float("nan"))
+                verdict = "not checked" if misses != misses else f"{int(misses)} misses"
                 ax.step(
                     np.r_[x, x[-1] + hours],
                     np.r_[y, y[-1]],
                     where="post",
-                    label=f"{PLAN_LABELS[name]}: {rows['cost'].sum():,.0f} ({rows['heads'].sum() * hours:,.0f} paid h)",
+                    label=f"{PLAN_LABELS[name]}: {rows['cost'].sum():,.0f}, "
+                    f"{rows['heads'].sum() * hours:,.0f} paid h; plan: {verdict}",
                     **styles[name],
                 )
-            ax.set_ylabel(f"{tier}\nagents")
-            ax.legend(loc="upper left", fontsize=8, title="plan: cost over the horizon", title_fontsize=8)
+            ax.set_ylabel(f"{tier}\nscheduled heads")
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_ylim(bottom=0)
+            ax.legend(loc="upper left", fontsize=8, title="plan: cost, paid hours; misses on fresh seeds",
+                      title_fontsize=8)
             ax.grid(alpha=0.3)
         ax = axes[-1]
         entry = self.check[(self.check.stage == 0) & self.check.judged]
@@ -214,15 +277,20 @@ class StaffingPlan:
                 linewidth=1,
             )
         ax.set_ylabel("service level\n(simulated plan)")
-        ax.set_xlabel("hour of the horizon")
-        ax.set_ylim(max(0.0, min(0.5, float(entry["service_level"].min()) - 0.05)) if len(entry) else 0, 1.02)
+        days = scn.horizon.n_intervals * hours / 24.0
+        ax.xaxis.set_major_locator(MultipleLocator(2 if days <= 1 else 12 if days <= 3 else 24))
+        ax.xaxis.set_major_formatter(
+            FuncFormatter(
+                lambda v, _pos: f"{int(v % 24):02d}:00" if days <= 1 else f"day {int(v // 24) + 1} {int(v % 24):02d}:00"
+            )
+        )
+        ax.set_xlabel("clock time" if days <= 1 else "day and clock time of the horizon")
+        ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right", fontsize=8, ncol=3)
-        total = self.comparison.set_index("plan")["cost"]
         fig.suptitle(
-            f"{scn.name}: staffing per interval — Erlang C {total['erlang_c']:,.0f}, "
-            f"Erlang A {total['erlang_a']:,.0f}, simulated {total['simulated']:,.0f}"
-            + ("" if self.meets_target else "  (simulated plan misses a target on fresh seeds)")
+            f"{scn.name}: scheduled heads per interval (simulated plan vs Erlang C and Erlang A)"
+            + ("" if self.meets_target else " — the simulated plan misses a target on fresh seeds")
         )
         return fig
 
@@ -235,7 +303,7 @@ class StaffingPlan:
             [self.erlang_c.assign(plan="erlang_c"), self.erlang_a.assign(plan="erlang_a")], ignore_index=True
         )
         written = {
-            "plan": write_atomic(out / PLAN_FILE, lambda p: self.plan.to_csv(p, index=False)),
+            "plan": write_atomic(out / PLAN_FILE, lambda p: self.wide().to_csv(p, index=False)),
             "analytic": write_atomic(out / ANALYTIC_FILE, lambda p: analytic.to_csv(p, index=False)),
             "comparison": write_atomic(out / COMPARISON_FILE, lambda p: self.comparison.to_csv(p, index=False)),
             "check": write_atomic(out / CHECK_FILE, lambda p: self.check.to_csv(p, index=False)),
@@ -255,17 +323,19 @@ class StaffingPlan:
     def describe(self) -> str:
         """A few lines for the terminal: cost of each plan and whether the plan meets its targets."""
         c = self.comparison.set_index("plan")
-        lines = [f"{'plan':<10}{'paid h':>10}{'cost':>12}{'misses':>8}"]
+        hours_per_week = self.settings.get("fte_hours_per_week", 37.5)
+        lines = [f"{'plan':<10}{'paid h':>10}{f'FTE@{hours_per_week:g}h':>10}{'cost':>12}{'misses':>8}"]
         for name in ("simulated", "erlang_a", "erlang_c"):
             row = c.loc[name]
             misses = row.get("intervals_missing", float("nan"))
             lines.append(
-                f"{PLAN_LABELS[name]:<10}{row['paid_hours']:>10,.0f}{row['cost']:>12,.0f}"
+                f"{PLAN_LABELS[name]:<10}{row['paid_hours']:>10,.0f}{row['fte']:>10,.1f}{row['cost']:>12,.0f}"
                 f"{'-' if misses != misses else int(misses):>8}"
             )
         s = self.stats
         lines.append(
-            f"search: {s.get('search_simulations')} simulations x {s.get('replications')} replications, "
+            f"search: {s.get('search_simulations')} simulations, {s.get('replications')}-"
+            f"{s.get('max_replications')} replications each, "
             f"check on fresh seeds ({s.get('check_replications')} replications, {s.get('repairs')} repairs): "
             + ("every target met" if self.meets_target else "SOME TARGETS MISSED")
             + f"; {s.get('seconds')} s"

@@ -13,17 +13,24 @@ was tried and made some interval miss. Day target (`target="day"`): the day's SL
 queue must meet the target; removals are taken greedily in order of analytic SL loss per unit
 of cost saved, in batches halved on failure; a removal that fails alone is locked.
 
-Statistical guard: during the search a target counts as met only if the one-sided lower bound
-(`confidence`, default 95%) of the SL pooled over the replications reaches it (upper bounds for
-abandonment and occupancy caps). The final plan is then re-simulated with fresh seeds (a
-different root seed, so independent replications); where an estimate misses there, an agent is
-added, the search's guard is applied again over the search seed's replications plus as many new
-ones (adding where it fails), and the check repeats with new seeds, at most `max_repairs` times.
+Close calls get more replications (sequential sampling with common random numbers): a plan is
+simulated with `replications` replications; a cell whose estimate misses its target but lies
+within the noise (estimate + z x standard error reaches the target, z from `confidence`) is a
+close call. When close calls are all that stands between a plan and meeting every target, the
+same plan gets more replications (the first ones kept, doubling). In the search, up to 2 x
+`replications`, after which close calls pass; clear misses decide at once. The search's plan is
+then re-simulated with fresh seeds (a different root seed: independent replications,
+`check_replications` of them), close calls again extended, up to `max_replications`; where a
+clear miss remains, a head is added and the check repeats with new seeds, at most `max_repairs`
+times. A plan that passes misses no target by more than the noise of `max_replications`
+replications. Replications go where the choice between c and c + 1 is close.
+
+The plan is in scheduled heads, the unit a roster is written in and paid for; the scenario's
+shrinkage rule turns them into productive agents, in the search as in any run.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -40,6 +47,7 @@ from cxsim.planning.load import (
     analytic_sl,
     channel_targets,
     heads_for,
+    productive_share,
     stages,
 )
 from cxsim.planning.result import StaffingPlan
@@ -48,6 +56,7 @@ from cxsim.schema import check_run_settings
 
 CHECK_SEED_OFFSET = 1_000_003  # fresh-seed checks use root seed + k * this: independent replications
 TARGETS = ("interval", "day")
+SEARCH_CAP = 2  # close calls in the search get up to this many times `replications`
 
 
 @dataclass
@@ -57,6 +66,7 @@ class Judgement:
     fail: np.ndarray  # (tiers, intervals) bool
     shortfall: np.ndarray  # (tiers, intervals) worst target - estimate
     day_fail: np.ndarray  # (cells,) bool (day target only)
+    undecided: bool = False  # some estimate misses within the noise: more replications would tell
 
     @property
     def feasible(self) -> bool:
@@ -81,6 +91,8 @@ class Settings:
     check_replications: int | None = None
     max_repairs: int = 5
     compare: bool = True
+    max_replications: int | None = None
+    fte_hours_per_week: float = 37.5
 
     def check(self) -> None:
         """Raise ConfigError naming the key for a setting out of range."""
@@ -99,6 +111,10 @@ class Settings:
             raise ConfigError("staffing.max_iterations", f"must be >= 1 (got {self.max_iterations})")
         if self.spacing < 1:
             raise ConfigError("staffing.spacing", f"must be >= 1 (got {self.spacing})")
+        if self.max_replications is not None and self.max_replications < 2:
+            raise ConfigError("staffing.max_replications", f"must be >= 2 or null (got {self.max_replications})")
+        if not self.fte_hours_per_week > 0:
+            raise ConfigError("staffing.fte_hours_per_week", f"must be > 0 (got {self.fte_hours_per_week})")
         if self.check_replications is not None and self.check_replications < 2:
             raise ConfigError("staffing.check_replications", f"must be >= 2 or null (got {self.check_replications})")
         if self.sla_targets is not None and not isinstance(self.sla_targets, Mapping):
@@ -116,7 +132,6 @@ class Search:
 
     def __init__(self, scn: Scenario, settings: Settings, replications: int, seed: int, log: Callable) -> None:
         self.scn, self.s, self.replications, self.seed = scn, settings, replications, seed
-        self.base_replications = replications
         self.ev: Evaluator  # set by plan_staffing once the process pool is up
         self.log = log
         try:
@@ -133,20 +148,35 @@ class Search:
         # intervals wholly inside the warm-up keep the analytic answer: their simulated start is artificial
         self.frozen = (np.arange(1, self.n_int + 1) * h.interval_s) <= h.warmup_s + 1e-9
         self.cost_per_head = np.asarray([t.agent_hour_cost * h.interval_s / 3600.0 for t in scn.tiers])
+        self.keep = np.asarray([productive_share(t) for t in scn.tiers])
+        self.min_heads = np.asarray([heads_for(np.asarray([settings.min_agents]), 1 - k)[0] for k in self.keep])
+        self.max_replications = settings.max_replications or 16 * replications
         self.history: list[dict[str, Any]] = []
 
     # ---------------------------------------------------------------- judging
 
-    def judge(self, ev: Evaluation, bound: bool = True) -> Judgement:
-        """Apply the constraints to an evaluation; `bound` uses confidence bounds, else estimates."""
+    def judge(self, ev: Evaluation) -> Judgement:
+        """Apply the constraints to an evaluation. A cell fails on a clear miss: its estimate misses
+        the target by more than the noise (estimate + z x standard error still short of it, z from
+        `confidence`); a miss within the noise is a close call: not counted, but the judgement is
+        undecided (more replications would tell)."""
         s = self.s
-        # the margin is that of the search's R replications: z x (sigma / sqrt(R)), also when a
-        # repair judges on more replications (their estimate is sharper, the margin stays)
-        z = float(ndtri(s.confidence)) * math.sqrt(ev.data.shape[0] / self.base_replications) if bound else 0.0
+        z = float(ndtri(s.confidence))
         live = ~self.frozen
         fail = np.zeros((self.n_t, self.n_int), dtype=bool)
         short = np.zeros((self.n_t, self.n_int))
         day_fail = np.zeros(len(self.stages), dtype=bool)
+        undecided = False
+
+        def misses(est: np.ndarray, se: np.ndarray, limit: np.ndarray | float, below: bool) -> np.ndarray:
+            """Where an estimate misses `limit` (below it for SL, above it for caps), noise decided."""
+            nonlocal undecided
+            sign = 1.0 if below else -1.0
+            gap = sign * (np.asarray(limit) - est)  # > 0: misses
+            point = np.nan_to_num(gap, nan=-1.0) > 1e-12
+            clear = np.nan_to_num(gap - z * se, nan=-1.0) > 1e-12
+            undecided = undecided or bool((point & ~clear).any())
+            return clear
 
         def mark(cells_bad: np.ndarray, gap: np.ndarray) -> None:
             for i in np.flatnonzero(cells_bad.any(1)):
@@ -159,55 +189,73 @@ class Search:
         est, se = ev.service_level()
         # an interval is judged only with enough contacts (pooled over replications) to say anything
         dense = ev.counted() >= s.min_contacts
-        lower = np.where(dense, est - z * se, np.nan)
+        est_dense = np.where(dense & live, est, np.nan)
         offered = ev.offered()
         weights = np.where(offered.sum(1, keepdims=True) > 0, offered, 1.0)
         day_target = (self.cell_targets * weights).sum(1) / weights.sum(1)
         d_est, d_se = ev.service_level(day=True)
         # the day's SL: the target with target=day, a check on the sparse intervals with target=interval
-        day_fail |= np.nan_to_num(d_est[:, 0] - z * d_se[:, 0], nan=1.0) < day_target - 1e-12
+        day_fail |= misses(d_est[:, 0], d_se[:, 0], day_target, below=True)
         if s.target == "interval":
-            mark(np.nan_to_num(lower, nan=1.0) < self.cell_targets - 1e-12, self.cell_targets - est)
+            mark(misses(est_dense, se, self.cell_targets, below=True), self.cell_targets - est)
         elif s.interval_floor is not None:
-            mark(np.nan_to_num(lower, nan=1.0) < s.interval_floor - 1e-12, s.interval_floor - est)
+            mark(misses(est_dense, se, s.interval_floor, below=True), s.interval_floor - est)
         if s.max_abandon is not None:
             a_est, a_se = ev.abandon_rate(day=s.target == "day")
-            upper = np.nan_to_num(a_est + z * a_se, nan=0.0)
-            bad = (upper > s.max_abandon + 1e-12) & self.realtime[:, None]
             if s.target == "interval":
-                bad &= dense
+                a_est = np.where(dense & live, a_est, np.nan)
+            bad = misses(a_est, a_se, s.max_abandon, below=False) & self.realtime[:, None]
+            if s.target == "interval":
                 mark(bad, a_est - s.max_abandon)
             else:
                 day_fail |= bad[:, 0]
         if s.max_occupancy is not None:
             o_est, o_se = ev.occupancy()
-            bad = (np.nan_to_num(o_est + z * o_se, nan=0.0) > s.max_occupancy + 1e-12) & live
+            bad = misses(np.where(live, o_est, np.nan), o_se, s.max_occupancy, below=False)
             fail |= bad
             short = np.where(bad, np.maximum(short, 0.05), short)
-        return Judgement(fail, short, day_fail)
+        return Judgement(fail, short, day_fail, undecided)
 
     # ---------------------------------------------------------------- helpers
 
     def cost(self, plan: np.ndarray) -> float:
-        heads = np.stack([heads_for(plan[k], t.shrinkage) for k, t in enumerate(self.scn.tiers)])
-        return float((heads * self.cost_per_head[:, None]).sum())
+        return float((plan * self.cost_per_head[:, None]).sum())
+
+    def in_heads(self, agents: np.ndarray) -> np.ndarray:
+        """Scheduled heads per tier and interval for productive agents (the planners' convention)."""
+        return np.stack([heads_for(agents[k], 1.0 - keep) for k, keep in enumerate(self.keep)])
+
+    def settle(self, ev: Evaluation, cap: int) -> tuple[Evaluation, Judgement]:
+        """Judge; while the only misses are close calls, give the same plan more replications
+        (doubling, common random numbers) up to `cap`, where close calls pass: a miss the plan may
+        have is then smaller than the noise of `cap` replications."""
+        cap = max(cap, ev.data.shape[0])
+        while True:
+            n = ev.data.shape[0]
+            j = self.judge(ev)
+            # a clear miss already decides (the plan changes there); otherwise only close calls remain
+            if n >= cap or not j.undecided or not j.feasible:
+                return ev, j
+            ev = self.ev.extend(ev, min(n, cap - n))
 
     def evaluate(self, plan: np.ndarray, phase: str) -> tuple[Evaluation, Judgement]:
-        ev = self.ev.run(plan, self.seed, self.replications)
-        judgement = self.judge(ev)
+        first = self.ev.run(plan, self.seed, self.replications)
+        ev, judgement = self.settle(first, SEARCH_CAP * self.replications)
+        n = ev.data.shape[0]
         self.history.append(
             {
                 "simulation": self.ev.simulations,
                 "phase": phase,
-                "agent_intervals": int(plan.sum()),
+                "replications": n,
+                "heads_intervals": int(plan.sum()),
                 "cost": self.cost(plan),
                 "missing": int(judgement.fail.sum() + judgement.day_fail.sum()),
                 "feasible": judgement.feasible,
             }
         )
         self.log(
-            f"  sim {self.ev.simulations:>3} {phase:<7} agent-intervals {int(plan.sum()):>5}  "
-            f"cost {self.cost(plan):>10,.0f}  misses {self.history[-1]['missing']}"
+            f"  sim {self.ev.simulations:>3} {phase:<7} head-intervals {int(plan.sum()):>5}  "
+            f"cost {self.cost(plan):>10,.0f}  misses {self.history[-1]['missing']:>3}  ({n} replications)"
         )
         return ev, judgement
 
@@ -218,8 +266,8 @@ class Search:
         """More agents where the plan misses: per tier-interval, or for a day-level miss the
         intervals of that tier whose SL is below the day target (else its worst eighth)."""
         plan = plan.copy()
-        step = 1 + (j.shortfall > 0.10) + (j.shortfall > 0.25)
-        plan[j.fail] += step[j.fail]
+        step = np.ceil((1 + (j.shortfall > 0.10) + (j.shortfall > 0.25)) / self.keep[:, None] - 1e-9)
+        plan[j.fail] += step[j.fail].astype(plan.dtype)
         if j.day_fail.any():
             est, _ = ev.service_level()
             for i in np.flatnonzero(j.day_fail):
@@ -239,7 +287,7 @@ class Search:
         counted = ev.counted() >= self.s.min_contacts
         for i, k in enumerate(self.cell_tier):
             dense[k] |= counted[i]
-        return (plan > self.s.min_agents) & ~self.frozen[None, :] & (dense | (plan > self.start))
+        return (plan > self.min_heads[:, None]) & ~self.frozen[None, :] & (dense | (plan > self.start))
 
     def add_phase(self, plan: np.ndarray, phase: str = "start", limit: int | None = None) -> tuple:
         """Simulate, and add agents wherever the plan misses until nothing does (or the budget ends)."""
@@ -303,27 +351,22 @@ class Search:
 
     def removal_scores(self, plan: np.ndarray, ev: Evaluation, cand: list[tuple[int, int]]) -> np.ndarray:
         """Analytic loss of contacts answered in time, as a share of each queue's day slack, per cost."""
-        z = float(ndtri(self.s.confidence))
-        d_est, d_se = ev.service_level(day=True)
+        d_est, _ = ev.service_level(day=True)
         offered = ev.offered()
         day_offered = offered.sum(1)
         weights = np.where(day_offered[:, None] > 0, offered, 1.0)
         day_target = (self.cell_targets * weights).sum(1) / weights.sum(1)
-        slack = np.maximum((np.nan_to_num(d_est[:, 0] - z * d_se[:, 0], nan=1.0) - day_target) * day_offered, 1e-9)
+        slack = np.maximum((np.nan_to_num(d_est[:, 0], nan=1.0) - day_target) * day_offered, 1e-9)
         scores = np.empty(len(cand))
         for n, (k, jj) in enumerate(cand):
-            now = analytic_sl(self.scn, self.stages, k, jj, int(plan[k, jj]))
-            less = analytic_sl(self.scn, self.stages, k, jj, int(plan[k, jj]) - 1)
+            now_agents, less_agents = np.rint((plan[k, jj] - np.arange(2)) * self.keep[k])
+            now = analytic_sl(self.scn, self.stages, k, jj, int(now_agents))
+            less = analytic_sl(self.scn, self.stages, k, jj, int(less_agents))
             harm = max(
                 ((now[i] - less[i]) * offered[i, jj] / slack[i] for i in now),
                 default=0.0,
             )
-            tier = self.scn.tiers[k]
-            saved = (
-                heads_for(np.asarray([plan[k, jj]]), tier.shrinkage)[0]
-                - heads_for(np.asarray([plan[k, jj] - 1]), tier.shrinkage)[0]
-            ) * self.cost_per_head[k]
-            scores[n] = harm / max(saved, 1e-9)
+            scores[n] = harm / max(self.cost_per_head[k], 1e-9)
         return scores
 
     def remove_for_day(self, plan: np.ndarray, ev: Evaluation, j: Judgement) -> tuple[np.ndarray, Evaluation]:
@@ -354,17 +397,17 @@ class Search:
         """Re-simulate with fresh seeds; repair misses by adding agents, at most `max_repairs` times."""
         for attempt in range(self.s.max_repairs + 1):
             seed = self.seed + CHECK_SEED_OFFSET * (attempt + 1)
-            ev = self.ev.run(plan, seed, replications, tables=True)
-            j = self.judge(ev, bound=False)
+            ev, j = self.settle(self.ev.run(plan, seed, replications, tables=True), self.max_replications)
             self.log(
-                f"  check {attempt + 1}: seed {seed}, {replications} replications: "
+                f"  check {attempt + 1}: seed {seed}, {ev.data.shape[0]} replications: "
                 f"{'meets every target' if j.feasible else f'{int(j.fail.sum() + j.day_fail.sum())} misses'}"
             )
             self.history.append(
                 {
                     "simulation": self.ev.simulations,
                     "phase": "check",
-                    "agent_intervals": int(plan.sum()),
+                    "replications": ev.data.shape[0],
+                    "heads_intervals": int(plan.sum()),
                     "cost": self.cost(plan),
                     "missing": int(j.fail.sum() + j.day_fail.sum()),
                     "feasible": j.feasible,
@@ -372,12 +415,8 @@ class Search:
             )
             if j.feasible or attempt == self.s.max_repairs:
                 return plan, ev, j, attempt
-            # repair: an agent where the check missed, then the search's guard again over a larger
-            # decision set (the search seed's replications plus as many new ones as the check ran),
-            # so cells accepted on lucky search replications are judged on fresh evidence too
+            # repair: a head where the check missed; the next check, on new seeds, judges the whole plan
             plan = self.add_where_missing(plan, ev, j)
-            self.replications += replications
-            plan, _, _ = self.add_phase(plan, "repair", limit=4)
         raise AssertionError("unreachable")
 
 
@@ -400,9 +439,11 @@ def plan_staffing(
     check_replications: int | None = None,
     max_repairs: int = 5,
     compare: bool = True,
+    max_replications: int | None = None,
+    fte_hours_per_week: float = 37.5,
     log: Callable[[str], None] | None = None,
 ) -> StaffingPlan:
-    """The fewest agents per tier and interval meeting every channel's SLA, found by simulation.
+    """The fewest scheduled heads per tier and interval meeting every channel's SLA, found by simulation.
 
     Starts from Erlang A (Erlang C where nobody abandons) on the load reaching each tier, corrects
     by simulation with common random numbers (`replications` of root `seed`), then re-checks the
@@ -423,6 +464,8 @@ def plan_staffing(
         check_replications=check_replications,
         max_repairs=max_repairs,
         compare=compare,
+        max_replications=max_replications,
+        fte_hours_per_week=fte_hours_per_week,
     )
     settings.check()
     check_run_settings(replications, workers, seed)
@@ -434,8 +477,7 @@ def plan_staffing(
     with Evaluator(scenario, search.stages, workers) as evaluator:
         search.ev = evaluator
         args = (settings.max_occupancy, settings.max_abandon, settings.min_agents)
-        erlang_c = analytic_plan(scenario, search.stages, "C", *args)
-        erlang_a = analytic_plan(scenario, search.stages, "A", *args)
+        erlang_c, erlang_a = (search.in_heads(analytic_plan(scenario, search.stages, e, *args)) for e in "CA")
         say(f"{scenario.name}: planning {search.n_t} tiers x {search.n_int} intervals, target per {target}")
         plan, ev, j = search.add_phase(erlang_a.copy())
         if j.feasible:
@@ -450,7 +492,7 @@ def plan_staffing(
         if settings.compare:
             for name, other in (("erlang_c", erlang_c), ("erlang_a", erlang_a)):
                 other_ev = evaluator.run(other, check_ev.seed, check_ev.data.shape[0], tables=False)
-                compared[name] = (other_ev, search.judge(other_ev, bound=False))
+                compared[name] = (other_ev, search.judge(other_ev))
         elapsed = time.perf_counter() - started
         say(
             f"{scenario.name}: {evaluator.simulations} simulations ({evaluator.replications} replications) "
@@ -470,6 +512,7 @@ def plan_staffing(
                 "repairs": repairs,
                 "seconds": round(elapsed, 2),
                 "replications": replications,
+                "max_replications": search.max_replications,
                 "check_replications": check_reps,
                 "seed": seed,
                 "check_seed": check_ev.seed,
