@@ -3,11 +3,12 @@
 The centre it simulates has known parameters: Poisson arrivals per channel shaped by an intraday
 profile, an optional bot with containment per intent, one FIFO queue per tier served by a
 constant number of agents, lognormal handle times per tier and channel, patience per channel
-(the same draw applies at every queue the contact joins), escalation tier1 -> tier2, and
+at the first queue, escalation tier1 -> tier2, and
 recontacts of abandoned or unresolved customers after an exponential delay. A FIFO queue with
 abandonment is simulated exactly by the classical recursion: in arrival order, a contact is
 answered when the earliest agent frees up, unless its patience runs out first (then it leaves
-without taking an agent). Tier 2 sees the escalations after tier 1 is done (no feedback).
+without taking an agent). Tier 2 sees the escalations after tier 1 is done (no feedback):
+escalated customers wait there without abandoning, and tier 2 resolves everything.
 """
 
 from __future__ import annotations
@@ -112,8 +113,8 @@ def generate(truth: Truth, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
             if again < horizon:
                 heapq.heappush(pending, (again, next_id, channel, intent, customer))
                 next_id += 1
-    for t, cid, channel, _customer, patience in sorted(escalations):
-        _serve(truth, rng, free["tier2"], legs, cid, "tier2", channel, t, patience)
+    for t, cid, channel, _customer, _patience in sorted(escalations):  # escalated customers wait at tier 2
+        _serve(truth, rng, free["tier2"], legs, cid, "tier2", channel, t, np.inf)
     return pd.DataFrame(legs), pd.DataFrame(contacts)
 
 

@@ -52,7 +52,7 @@ class LogSpec:
 class LogData:
     """A checked log: one row per contact and one per tier leg, times in seconds from `origin`."""
 
-    contacts: pd.DataFrame  # contact, customer, channel, intent, segment, arrival, bot_end, outcome, row
+    contacts: pd.DataFrame  # contact, customer, channel, intent, segment, arrival, bot_end, end, outcome, row
     legs: pd.DataFrame  # contact, tier, queue_entry, answer, end, outcome, agent, leg (0 = first queue)
     origin: pd.Timestamp  # local midnight of the first logged day
     days: int  # whole days from origin to the last arrival's day
@@ -247,6 +247,8 @@ def _tables(
         leg_pos[order] = np.arange(n) - group_start
     last_outcome = pd.Series(outcome_code).groupby(contact_codes).transform("last") if leg_format else None
     customer = pd.factorize(texts["customer_id"])[0]
+    ends = np.fmax(t["end"], t["bot_end"])
+    contact_end = pd.Series(ends).groupby(contact_codes).transform("max").to_numpy() if leg_format else ends
     contacts = pd.DataFrame(
         {
             "contact": contact_codes[first],
@@ -256,6 +258,7 @@ def _tables(
             "segment": _category(texts, "segment", "standard", rows)[first],
             "arrival": t["arrival"][first],
             "bot_end": t["bot_end"][first],
+            "end": contact_end[first],
             "outcome": pd.Categorical.from_codes(
                 (outcome_code if last_outcome is None else last_outcome.to_numpy())[first], LOG_OUTCOMES
             ),
