@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import matplotlib
 import numpy as np
 
 from cxsim.calibrate.calibration import Calibration
 from cxsim.calibrate.durations import FitResult
-from cxsim.report.figures import figure, styled, to_uri
+from cxsim.report.figures import DPI, STYLE, figure, styled, to_uri
 
 OBSERVED, FITTED, BAND = "#4a5568", "#c0392b", "#cbd5e0"
 FAMILY_STYLE = {"exponential": ":", "lognormal": "--", "gamma": "-."}
@@ -115,3 +116,27 @@ def staffing_profile(cal: Calibration) -> str | None:
     ax.set_title(f"staff.csv ({cal.staffing.source})", fontsize=9)
     ax.legend(loc="upper right")
     return to_uri(fig)
+
+
+def replay_figure(per_interval, scenario, path) -> None:
+    """Simulated (mean and the interval where one day falls) against actual, per interval: SL, ASA and
+    abandonment per channel, occupancy per tier; saved as PNG at `path`."""
+    with matplotlib.rc_context(STYLE):
+        panels = [("channel", ch.name, m) for ch in scenario.channels for m in ("service_level", "asa_s", "abandon_rate")]
+        panels += [("tier", t.name, "occupancy") for t in scenario.tiers]
+        cols = 3
+        rows = -(-len(panels) // cols)
+        fig = figure(4.4 * cols, 2.6 * rows)
+        axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+        for ax, (scope, name, metric) in zip(axes, panels, strict=False):
+            d = per_interval[(per_interval["scope"] == scope) & (per_interval["name"] == name)
+                             & (per_interval["metric"] == metric)].sort_values("interval_start")
+            hours = d["interval_start"].to_numpy() / 3600
+            ax.plot(hours, d["simulated"], color=FITTED, lw=1.3, label="simulated (mean)")
+            ax.plot(hours, d["actual"], "o", ms=2.5, color=OBSERVED, label="actual (log)")
+            ax.set_title(f"{name} · {metric}", fontsize=9)
+        for ax in axes[len(panels):]:
+            ax.set_axis_off()
+        axes[0].legend(loc="best")
+        axes[-1].set_xlabel("hours from the log's first midnight")
+        fig.savefig(path, format="png", dpi=DPI, facecolor="white")

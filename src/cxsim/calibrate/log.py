@@ -58,6 +58,7 @@ class LogData:
     days: int  # whole days from origin to the last arrival's day
     rows: int
     odd: dict[str, int]  # merely odd rows, counted, kept
+    columns: tuple[str, ...]  # the optional columns the log has
 
     @property
     def span_s(self) -> float:
@@ -279,4 +280,4 @@ def _tables(
             "row": rows[queued],
         }
     )
-    return LogData(contacts, legs, origin, days, n, odd)
+    return LogData(contacts, legs, origin, days, n, odd, tuple(c for c in OPTIONAL if c in frame.columns))
