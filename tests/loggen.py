@@ -83,37 +83,44 @@ def _first_arrivals(truth: Truth, rng: np.random.Generator) -> list[tuple[float,
 
 
 def generate(truth: Truth, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Simulate the centre; return (legs, contacts) with times in seconds from the first midnight."""
+    """Simulate the centre; return (legs, contacts) with times in seconds from the first midnight.
+
+    Events are taken in time order from one heap: front-door arrivals (which may go through the
+    bot first) and tier-1 queue entries, so tier 1 sees its contacts in queue-entry order."""
     rng = np.random.default_rng(seed)
-    pending = [(t, i, ch, it, None) for i, (t, ch, it) in enumerate(_first_arrivals(truth, rng))]
+    pending = [(t, i, "door", (ch, it, i)) for i, (t, ch, it) in enumerate(_first_arrivals(truth, rng))]
     heapq.heapify(pending)
     next_id = len(pending)
     free = {tier: [(0.0, a) for a in range(n)] for tier, n in truth.staff.items()}
     contacts, legs, escalations = [], [], []
+    rows: dict[int, dict] = {}
     horizon = truth.days * DAY
-    while pending:  # tier 1, contacts in order of their arrival at the front door
-        t, cid, channel, intent, customer = heapq.heappop(pending)
-        customer = cid if customer is None else customer
-        row = {"contact": cid, "customer": customer, "channel": channel, "intent": intent, "arrival": t,
-               "bot_end": np.nan}
-        enter = t
-        if channel in truth.bot_channels:
-            enter = t + _lognormal(rng, *truth.bot_time)
-            row["bot_end"] = enter
-            if rng.random() < truth.containment[intent]:
-                contacts.append({**row, "outcome": "contained", "end": enter})
+    while pending:
+        t, cid, kind, (channel, intent, customer) = heapq.heappop(pending)
+        if kind == "door":
+            row = {"contact": cid, "customer": customer, "channel": channel, "intent": intent, "arrival": t,
+                   "bot_end": np.nan}
+            if channel in truth.bot_channels:
+                row["bot_end"] = t + _lognormal(rng, *truth.bot_time)
+                if rng.random() < truth.containment[intent]:
+                    contacts.append({**row, "outcome": "contained", "end": row["bot_end"]})
+                    continue
+                rows[cid] = row
+                heapq.heappush(pending, (row["bot_end"], cid, "queue", (channel, intent, customer)))
                 continue
+            rows[cid] = row
+        row = rows.pop(cid)
         patience = _patience(rng, *truth.patience[channel])
-        outcome, end = _serve(truth, rng, free["tier1"], legs, cid, "tier1", channel, enter, patience)
+        outcome, end = _serve(truth, rng, free["tier1"], legs, cid, "tier1", channel, t, patience)
         contacts.append({**row, "outcome": outcome, "end": end})
         if outcome == "escalated":
-            escalations.append((end, cid, channel, customer, patience))
+            escalations.append((end, cid, channel))
         elif outcome == "abandoned" and rng.random() < truth.recontact_p:
             again = end + rng.exponential(truth.recontact_mean_s)
             if again < horizon:
-                heapq.heappush(pending, (again, next_id, channel, intent, customer))
+                heapq.heappush(pending, (again, next_id, "door", (channel, intent, customer)))
                 next_id += 1
-    for t, cid, channel, _customer, _patience in sorted(escalations):  # escalated customers wait at tier 2
+    for t, cid, channel in sorted(escalations):  # escalated customers wait at tier 2 without abandoning
         _serve(truth, rng, free["tier2"], legs, cid, "tier2", channel, t, np.inf)
     return pd.DataFrame(legs), pd.DataFrame(contacts)
 

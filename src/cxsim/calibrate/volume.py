@@ -56,7 +56,7 @@ def volume(data: LogData, first_contact: np.ndarray, interval_min: int) -> Volum
     first = data.contacts[first_contact]
     index = np.floor(first["arrival"].to_numpy() / interval_s).astype(np.int64)
     starts = pd.date_range(data.origin, periods=n, freq=pd.Timedelta(seconds=interval_s))
-    weekday = np.asarray(starts.weekday)
+    weekday = np.asarray(starts.day_of_week)
     slot = np.arange(n) % per_day_n
     expected, observed, totals = {}, {}, {}
     for channel in first["channel"].cat.categories:
