@@ -173,3 +173,21 @@ def to_log(truth: Truth, legs: pd.DataFrame, contacts: pd.DataFrame, layout: str
             stamps = origin + pd.to_timedelta(out[c].round(3), unit="s")
             out[c] = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3].where(out[c].notna(), "")
     return out
+
+
+SAMPLE = Truth(
+    days=1,
+    per_day={"voice": 300.0, "chat": 150.0},
+    staff={"tier1": 4, "tier2": 1},
+)
+
+
+if __name__ == "__main__":  # regenerate the committed sample: python tests/loggen.py
+    from pathlib import Path
+
+    here = Path(__file__).parent / "data"
+    legs, contacts = generate(SAMPLE, seed=13)
+    to_log(SAMPLE, legs, contacts, layout="leg").to_csv(here / "sample_contact_log.csv", index=False)
+    pd.DataFrame({t: [n] * 48 for t, n in SAMPLE.staff.items()}).assign(
+        interval_start=pd.date_range(SAMPLE.start, periods=48, freq="30min").strftime("%Y-%m-%d %H:%M")
+    )[["interval_start", *SAMPLE.staff]].to_csv(here / "sample_roster.csv", index=False)

@@ -93,7 +93,11 @@ def _seconds(raw: pd.Series, column: str, timezone: str) -> np.ndarray:
         text = raw.astype("string").str.strip()
         empty = (text.isna() | (text == "")).to_numpy()
         numeric = pd.to_numeric(text, errors="coerce")
-        if numeric.notna().sum() == (~empty).sum():  # epoch seconds stored as text
+        first_cell = _first(~empty)
+        if first_cell is not None and not np.isnan(numeric.iloc[first_cell]):  # epoch seconds (the first cell says)
+            bad = _first(numeric.isna().to_numpy() & ~empty)
+            if bad is not None:
+                raise _fail(column, bad, f"not an ISO date-time or epoch seconds (got '{text.iloc[bad]}')")
             return numeric.to_numpy(dtype=float, na_value=np.nan)
         try:
             parsed = pd.to_datetime(text.where(~empty), errors="coerce", format="ISO8601")
@@ -115,10 +119,13 @@ def _first(mask: np.ndarray) -> int | None:
     return int(hits[0]) if len(hits) else None
 
 
-def _check_order(t: dict[str, np.ndarray], earlier: str, later: str, what: str) -> None:
+def _check_order(t: dict[str, np.ndarray], earlier: str, later: str, what: str, timezone: str) -> None:
     bad = _first(t[later] < t[earlier])  # nan compares False: empty cells pass here
     if bad is not None:
-        raise _fail(later, bad, f"{what} (got {later}={t[later][bad]:.0f} s < {earlier}={t[earlier][bad]:.0f} s)")
+        def local(column: str) -> str:
+            stamp = pd.Timestamp(t[column][bad], unit="s", tz="UTC").tz_convert(timezone)
+            return stamp.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + stamp.strftime("%z")
+        raise _fail(later, bad, f"{what} (got {later} {local(later)} < {earlier} {local(earlier)})")
 
 
 def read_log(path: str | Path, spec: LogSpec | None = None) -> LogData:
@@ -174,12 +181,12 @@ def read_log(path: str | Path, spec: LogSpec | None = None) -> LogData:
     bad = _first(~contained & texts["tier"].isna().to_numpy())
     if bad is not None:
         raise _fail("tier", bad, "is empty (the tier whose queue the contact joined)")
-    _check_order(t, "arrival", "bot_end", "bot end before arrival")
-    _check_order(t, "arrival", "queue_entry", "queue entry before arrival")
-    _check_order(t, "arrival", "answer", "answer before arrival")
-    _check_order(t, "queue_entry", "answer", "answer before queue entry")
-    _check_order(t, "answer", "end", "negative duration: end before answer")
-    _check_order(t, "queue_entry", "end", "negative duration: end before queue entry")
+    _check_order(t, "arrival", "bot_end", "bot end before arrival", spec.timezone)
+    _check_order(t, "arrival", "queue_entry", "queue entry before arrival", spec.timezone)
+    _check_order(t, "arrival", "answer", "answer before arrival", spec.timezone)
+    _check_order(t, "queue_entry", "answer", "answer before queue entry", spec.timezone)
+    _check_order(t, "answer", "end", "negative duration: end before answer", spec.timezone)
+    _check_order(t, "queue_entry", "end", "negative duration: end before queue entry", spec.timezone)
     # ids
     contact_codes, contact_ids = pd.factorize(texts["contact_id"])
     leg_format = spec.format == "leg"
