@@ -98,8 +98,14 @@ def generate(truth: Truth, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     while pending:
         t, cid, kind, (channel, intent, customer) = heapq.heappop(pending)
         if kind == "door":
-            row = {"contact": cid, "customer": customer, "channel": channel, "intent": intent, "arrival": t,
-                   "bot_end": np.nan}
+            row = {
+                "contact": cid,
+                "customer": customer,
+                "channel": channel,
+                "intent": intent,
+                "arrival": t,
+                "bot_end": np.nan,
+            }
             if channel in truth.bot_channels:
                 row["bot_end"] = t + _lognormal(rng, *truth.bot_time)
                 if rng.random() < truth.containment[intent]:
@@ -125,25 +131,45 @@ def generate(truth: Truth, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(legs), pd.DataFrame(contacts)
 
 
-def _serve(truth: Truth, rng, free: list, legs: list, cid: int, tier: str, channel: str, t: float,
-           patience: float) -> tuple[str, float]:
+def _serve(
+    truth: Truth, rng, free: list, legs: list, cid: int, tier: str, channel: str, t: float, patience: float
+) -> tuple[str, float]:
     """FIFO with abandonment: answered when the earliest agent frees, unless patience runs out first."""
     start = max(t, free[0][0])
     if start - t > patience:
-        legs.append({"contact": cid, "tier": tier, "queue_entry": t, "answer": np.nan, "end": t + patience,
-                     "outcome": "abandoned", "agent": ""})
+        legs.append(
+            {
+                "contact": cid,
+                "tier": tier,
+                "queue_entry": t,
+                "answer": np.nan,
+                "end": t + patience,
+                "outcome": "abandoned",
+                "agent": "",
+            }
+        )
         return "abandoned", t + patience
     _, agent = heapq.heappop(free)
     end = start + _lognormal(rng, *truth.handle[(tier, channel)])
     heapq.heappush(free, (end, agent))
     outcome = "answered" if tier == "tier2" or rng.random() < truth.resolution_tier1 else "escalated"
-    legs.append({"contact": cid, "tier": tier, "queue_entry": t, "answer": start, "end": end, "outcome": outcome,
-                 "agent": f"{tier}-a{agent}"})
+    legs.append(
+        {
+            "contact": cid,
+            "tier": tier,
+            "queue_entry": t,
+            "answer": start,
+            "end": end,
+            "outcome": outcome,
+            "agent": f"{tier}-a{agent}",
+        }
+    )
     return outcome, end
 
 
-def to_log(truth: Truth, legs: pd.DataFrame, contacts: pd.DataFrame, layout: str = "leg",
-           times: str = "iso") -> pd.DataFrame:
+def to_log(
+    truth: Truth, legs: pd.DataFrame, contacts: pd.DataFrame, layout: str = "leg", times: str = "iso"
+) -> pd.DataFrame:
     """The export a centre would hand over: one row per leg (or per contact: its first leg)."""
     rows = contacts.merge(legs, on="contact", how="left", suffixes=("", "_leg"))
     rows["outcome"] = rows["outcome_leg"].fillna(rows["outcome"])
@@ -151,20 +177,22 @@ def to_log(truth: Truth, legs: pd.DataFrame, contacts: pd.DataFrame, layout: str
     if layout == "contact":
         rows = rows.sort_values(["contact", "queue_entry"]).groupby("contact", sort=False).head(1)
     rows = rows.sort_values(["arrival", "contact", "queue_entry"], ignore_index=True)
-    out = pd.DataFrame({
-        "contact_id": "C" + rows["contact"].astype(str),
-        "customer_id": "K" + rows["customer"].astype(str),
-        "channel": rows["channel"],
-        "intent": rows["intent"],
-        "arrival": rows["arrival"],
-        "bot_end": rows["bot_end"],
-        "queue_entry": rows["queue_entry"],
-        "answer": rows["answer"],
-        "end": rows["end"],
-        "outcome": rows["outcome"],
-        "tier": rows["tier"],
-        "agent": rows["agent"],
-    })
+    out = pd.DataFrame(
+        {
+            "contact_id": "C" + rows["contact"].astype(str),
+            "customer_id": "K" + rows["customer"].astype(str),
+            "channel": rows["channel"],
+            "intent": rows["intent"],
+            "arrival": rows["arrival"],
+            "bot_end": rows["bot_end"],
+            "queue_entry": rows["queue_entry"],
+            "answer": rows["answer"],
+            "end": rows["end"],
+            "outcome": rows["outcome"],
+            "tier": rows["tier"],
+            "agent": rows["agent"],
+        }
+    )
     origin = pd.Timestamp(truth.start, tz=truth.timezone)
     for c in ("arrival", "bot_end", "queue_entry", "answer", "end"):
         if times == "epoch":

@@ -119,19 +119,34 @@ def test_written_scenario_loads_and_keeps_the_estimates(calibration, tmp_path: P
 def _true_scenario(truth: Truth, tmp_path: Path) -> cxsim.Scenario:
     """The generator's centre written as a cxsim scenario by hand (tier 2 without patience is the one
     difference: cxsim applies a contact's patience at every queue, so only tier-1 KPIs are compared)."""
-    patience = {ch: ({"dist": f, "mean_s": m} if f == "exponential" else {"dist": f, "mean_s": m, "cv": cv})
-                for ch, (f, m, cv) in truth.patience.items()}
-    handle = {t: {ch: {"dist": "lognormal", "mean_s": m, "cv": cv} for (tt, ch), (m, cv) in truth.handle.items()
-                  if tt == t} for t in truth.staff}
+    patience = {
+        ch: ({"dist": f, "mean_s": m} if f == "exponential" else {"dist": f, "mean_s": m, "cv": cv})
+        for ch, (f, m, cv) in truth.patience.items()
+    }
+    handle = {
+        t: {ch: {"dist": "lognormal", "mean_s": m, "cv": cv} for (tt, ch), (m, cv) in truth.handle.items() if tt == t}
+        for t in truth.staff
+    }
     spec = {
         "name": "truth",
         "horizon": {"days": truth.days, "interval_min": 30},
-        "channels": {ch: {"volume_per_day": v, "profile": list(truth.profile), "intents": truth.intents,
-                          "patience": patience[ch]} for ch, v in truth.per_day.items()},
-        "intents": {i: {"bot_containment": p, "resolution": {"tier1": truth.resolution_tier1}}
-                    for i, p in truth.containment.items()},
-        "bot": {"channels": list(truth.bot_channels),
-                "handle_time": {"dist": "lognormal", "mean_s": truth.bot_time[0], "cv": truth.bot_time[1]}},
+        "channels": {
+            ch: {
+                "volume_per_day": v,
+                "profile": list(truth.profile),
+                "intents": truth.intents,
+                "patience": patience[ch],
+            }
+            for ch, v in truth.per_day.items()
+        },
+        "intents": {
+            i: {"bot_containment": p, "resolution": {"tier1": truth.resolution_tier1}}
+            for i, p in truth.containment.items()
+        },
+        "bot": {
+            "channels": list(truth.bot_channels),
+            "handle_time": {"dist": "lognormal", "mean_s": truth.bot_time[0], "cv": truth.bot_time[1]},
+        },
         "tiers": {t: {"staff": n, "handle_time": handle[t], "resolution": 1.0} for t, n in truth.staff.items()},
     }
     import yaml
@@ -165,19 +180,32 @@ def _cxsim_log(scn: cxsim.Scenario, seed: int) -> pd.DataFrame:
     c = res.contacts
     origin = pd.Timestamp("2026-03-02", tz="UTC").timestamp()
     outcome = c["outcome"].astype(str).replace({"resolved": "answered", "unresolved": "answered"})
-    return pd.DataFrame({
-        "contact_id": c["contact"], "customer_id": c["issue"], "channel": c["channel"].astype(str),
-        "arrival": c["arrival_s"] + origin, "queue_entry": c["queue_entry_s"] + origin,
-        "answer": c["first_answer_s"] + origin, "end": c["end_s"] + origin, "outcome": outcome,
-        "tier": c["last_tier"].astype(str).where(c["queue_entry_s"].notna()),
-    })
+    return pd.DataFrame(
+        {
+            "contact_id": c["contact"],
+            "customer_id": c["issue"],
+            "channel": c["channel"].astype(str),
+            "arrival": c["arrival_s"] + origin,
+            "queue_entry": c["queue_entry_s"] + origin,
+            "answer": c["first_answer_s"] + origin,
+            "end": c["end_s"] + origin,
+            "outcome": outcome,
+            "tier": c["last_tier"].astype(str).where(c["queue_entry_s"].notna()),
+        }
+    )
 
 
 def test_a_scenario_calibrated_from_a_cxsim_log_reproduces_its_kpis(tmp_path: Path):
     """Erlang A centre with recontacts -> cxsim log -> calibrate (roster = the true staff) -> simulate:
     the parameters fall in their intervals and SL, ASA and abandonment match the original's."""
-    overrides = ["horizon.days=3", "horizon.warmup_min=0", "channels.voice.patience={dist:exponential,mean_s:150}",
-                 "tiers.tier1.staff=9", "recontact.probability=0.3", "recontact.delay={dist:exponential,mean_s:1800}"]
+    overrides = [
+        "horizon.days=3",
+        "horizon.warmup_min=0",
+        "channels.voice.patience={dist:exponential,mean_s:150}",
+        "tiers.tier1.staff=9",
+        "recontact.probability=0.3",
+        "recontact.delay={dist:exponential,mean_s:1800}",
+    ]
     original = cxsim.load_scenario("mmc", overrides)
     log = tmp_path / "cxsim_log.csv"
     _cxsim_log(original, seed=5).to_csv(log, index=False)

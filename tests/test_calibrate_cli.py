@@ -13,14 +13,19 @@ import pandas as pd
 DATA = Path(__file__).parent / "data"
 _BESIDE = Path(sys.executable).with_name("cxsim")
 CXSIM = str(_BESIDE) if _BESIDE.is_file() else shutil.which("cxsim") or "cxsim"
-SAMPLE = [f"log={DATA / 'sample_contact_log.csv'}", "calibrate.format=leg", "calibrate.timezone=Europe/Berlin",
-          f"calibrate.roster={DATA / 'sample_roster.csv'}"]
+SAMPLE = [
+    f"log={DATA / 'sample_contact_log.csv'}",
+    "calibrate.format=leg",
+    "calibrate.timezone=Europe/Berlin",
+    f"calibrate.roster={DATA / 'sample_roster.csv'}",
+]
 
 
 def cxsim(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
-    return subprocess.run([CXSIM, *args], cwd=tmp_path, capture_output=True, text=True, timeout=180, env=env,
-                          check=False)
+    return subprocess.run(
+        [CXSIM, *args], cwd=tmp_path, capture_output=True, text=True, timeout=180, env=env, check=False
+    )
 
 
 def test_calibrate_then_run_then_replay(tmp_path: Path):
@@ -28,19 +33,41 @@ def test_calibrate_then_run_then_replay(tmp_path: Path):
     cal = tmp_path / "cal"
     done = cxsim(tmp_path, "calibrate", *SAMPLE, f"hydra.run.dir={cal}")
     assert done.returncode == 0, done.stderr
-    for name in ("scenario.yaml", "scenario/calibrated.yaml", "volumes.csv", "staff.csv", "estimates.csv",
-                 "fits.csv", "calibration.html"):
+    for name in (
+        "scenario.yaml",
+        "scenario/calibrated.yaml",
+        "volumes.csv",
+        "staff.csv",
+        "estimates.csv",
+        "fits.csv",
+        "calibration.html",
+    ):
         assert (cal / name).is_file(), name
     assert "cxsim --config-dir" in done.stdout
     html = (cal / "calibration.html").read_text()
     assert html.count("data:image/png;base64,") == 4 and "<script" not in html
-    run = cxsim(tmp_path, "--config-dir", str(cal), "scenario=calibrated", "replications=2", "progress=false",
-                f"hydra.run.dir={tmp_path / 'run'}")
+    run = cxsim(
+        tmp_path,
+        "--config-dir",
+        str(cal),
+        "scenario=calibrated",
+        "replications=2",
+        "progress=false",
+        f"hydra.run.dir={tmp_path / 'run'}",
+    )
     assert run.returncode == 0, run.stderr
     summary = pd.read_csv(tmp_path / "run" / "summary.csv")
     assert {"voice", "chat"} <= set(summary.loc[summary.scope == "channel", "name"])
-    rep = cxsim(tmp_path, "replay", "--config-dir", str(cal), *SAMPLE, "scenario=calibrated", "replications=3",
-                f"hydra.run.dir={tmp_path / 'replay'}")
+    rep = cxsim(
+        tmp_path,
+        "replay",
+        "--config-dir",
+        str(cal),
+        *SAMPLE,
+        "scenario=calibrated",
+        "replications=3",
+        f"hydra.run.dir={tmp_path / 'replay'}",
+    )
     assert rep.returncode == 0, rep.stderr
     days = pd.read_csv(tmp_path / "replay" / "replay_summary.csv")
     assert {"service_level", "asa_s", "abandon_rate", "occupancy"} <= set(days["metric"])
@@ -53,8 +80,14 @@ def test_a_bad_log_prints_one_line_exits_2_and_writes_nothing(tmp_path: Path):
     frame = pd.read_csv(DATA / "sample_contact_log.csv")
     frame.loc[3, "answer"] = "2026-03-01T23:00:00"
     frame.to_csv(log, index=False)
-    done = cxsim(tmp_path, "calibrate", f"log={log}", "calibrate.format=leg", "calibrate.timezone=Europe/Berlin",
-                 f"hydra.run.dir={tmp_path / 'out'}")
+    done = cxsim(
+        tmp_path,
+        "calibrate",
+        f"log={log}",
+        "calibrate.format=leg",
+        "calibrate.timezone=Europe/Berlin",
+        f"hydra.run.dir={tmp_path / 'out'}",
+    )
     assert done.returncode == 2
     assert done.stderr.strip() == (
         "cxsim: error: log: column 'answer', data row 4: answer before arrival "

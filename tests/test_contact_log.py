@@ -46,19 +46,34 @@ def test_sample_log_reads_with_its_documented_settings():
     ("mutate", "expected"),
     [
         (lambda f: f.drop(columns=["answer"]), "missing required column 'answer'"),
-        (lambda f: f.assign(arrival=f["arrival"].astype(object).where(f.index != 4, "yesterday")),
-         "column 'arrival', data row 5: not an ISO date-time or epoch seconds (got 'yesterday')"),
-        (lambda f: f.assign(answer=np.where(f.index == _answered_row(f), f["arrival"] - 10, f["answer"])),
-         "column 'answer', data row {row}: answer before arrival"),
-        (lambda f: f.assign(end=np.where(f.index == _answered_row(f), f["answer"] - 1, f["end"])),
-         "column 'end', data row {row}: negative duration"),
+        (
+            lambda f: f.assign(arrival=f["arrival"].astype(object).where(f.index != 4, "yesterday")),
+            "column 'arrival', data row 5: not an ISO date-time or epoch seconds (got 'yesterday')",
+        ),
+        (
+            lambda f: f.assign(answer=np.where(f.index == _answered_row(f), f["arrival"] - 10, f["answer"])),
+            "column 'answer', data row {row}: answer before arrival",
+        ),
+        (
+            lambda f: f.assign(end=np.where(f.index == _answered_row(f), f["answer"] - 1, f["end"])),
+            "column 'end', data row {row}: negative duration",
+        ),
         (lambda f: pd.concat([f, f.iloc[[6]]], ignore_index=True), "column 'contact_id', data row {n}: duplicate id"),
-        (lambda f: f.assign(outcome=f["outcome"].where(f.index != 2, "lost")),
-         "column 'outcome', data row 3: must be one of answered, abandoned, contained, escalated (got 'lost')"),
+        (
+            lambda f: f.assign(outcome=f["outcome"].where(f.index != 2, "lost")),
+            "column 'outcome', data row 3: must be one of answered, abandoned, contained, escalated (got 'lost')",
+        ),
         (lambda f: f.assign(channel=f["channel"].where(f.index != 1, None)), "column 'channel', data row 2: is empty"),
     ],
-    ids=["missing-column", "bad-timestamp", "answer-before-arrival", "negative-duration", "duplicate-id",
-         "unknown-outcome", "empty-channel"],
+    ids=[
+        "missing-column",
+        "bad-timestamp",
+        "answer-before-arrival",
+        "negative-duration",
+        "duplicate-id",
+        "unknown-outcome",
+        "empty-channel",
+    ],
 )
 def test_bad_logs_name_the_column_and_first_bad_row(epoch_log, tmp_path: Path, mutate, expected):
     """Each broken rule raises ConfigError('log', ...) with the column and the 1-based data row."""
@@ -97,12 +112,17 @@ def test_column_mapping_time_zones_epoch_and_parquet_read_alike(epoch_log, tmp_p
     """Renamed columns with calibrate.columns, ISO times with a zone, epoch seconds and Parquet give one log."""
     base = read_log(_write(tmp_path, epoch_log), LogSpec(timezone=SAMPLE.timezone))
     renamed = epoch_log.rename(columns={"arrival": "StartTime", "contact_id": "CallID"})
-    mapped = read_log(_write(tmp_path, renamed), LogSpec(columns={"arrival": "StartTime", "contact_id": "CallID"},
-                                                          timezone=SAMPLE.timezone))
+    mapped = read_log(
+        _write(tmp_path, renamed),
+        LogSpec(columns={"arrival": "StartTime", "contact_id": "CallID"}, timezone=SAMPLE.timezone),
+    )
     iso = epoch_log.copy()
     for c in ("arrival", "bot_end", "queue_entry", "answer", "end"):
-        iso[c] = pd.to_datetime(iso[c], unit="s", utc=True).dt.tz_convert("America/New_York").map(
-            lambda t: "" if pd.isna(t) else t.isoformat())
+        iso[c] = (
+            pd.to_datetime(iso[c], unit="s", utc=True)
+            .dt.tz_convert("America/New_York")
+            .map(lambda t: "" if pd.isna(t) else t.isoformat())
+        )
     zoned = read_log(_write(tmp_path, iso), LogSpec(timezone=SAMPLE.timezone))
     parquet = tmp_path / "log.parquet"
     epoch_log.to_parquet(parquet)

@@ -58,8 +58,9 @@ def check_config(cfg: DictConfig, scenario: Scenario) -> None:
         from cxsim.calibrate.replay import check_fit
 
         if cfg.replay.handle_times not in REPLAY_HANDLE:
-            raise ConfigError("replay.handle_times", f"must be one of {', '.join(REPLAY_HANDLE)} "
-                              f"(got '{cfg.replay.handle_times}')")
+            raise ConfigError(
+                "replay.handle_times", f"must be one of {', '.join(REPLAY_HANDLE)} (got '{cfg.replay.handle_times}')"
+            )
         check_fit(data, scenario)
     elif settings(cfg).roster and not Path(settings(cfg).roster).is_file():  # type: ignore[arg-type]
         raise ConfigError("calibrate.roster", f"file '{settings(cfg).roster}' does not exist")
@@ -76,8 +77,10 @@ def run_calibration(cfg: DictConfig, out_dir: Path, stream: TextIO = sys.stdout)
     out = Path(out_dir)
     written = write_calibration(cal, out, _log_path(cfg))
     write_report(cal, out / "calibration.html", _log_path(cfg))
-    print(f"calibrated {data.rows:,} rows ({len(data.contacts):,} contacts, {data.days} day(s)) from {cfg.log}",
-          file=stream)
+    print(
+        f"calibrated {data.rows:,} rows ({len(data.contacts):,} contacts, {data.days} day(s)) from {cfg.log}",
+        file=stream,
+    )
     odd = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in data.odd.items() if v)
     if odd:
         print(f"odd rows (kept, see the report): {odd}", file=stream)

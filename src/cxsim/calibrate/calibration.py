@@ -39,12 +39,15 @@ class Settings:
     def check(self) -> None:
         """Rules the types cannot express (ConfigError names the key)."""
         if self.interval_min <= 0 or 1440 % self.interval_min:
-            raise ConfigError("calibrate.interval_min", f"must divide a day into whole intervals (got {self.interval_min})")
+            raise ConfigError(
+                "calibrate.interval_min", f"must divide a day into whole intervals (got {self.interval_min})"
+            )
         if self.recontact_window_h <= 0:
             raise ConfigError("calibrate.recontact_window_h", f"must be > 0 (got {self.recontact_window_h})")
         if self.handle_times not in HANDLE_MODES:
-            raise ConfigError("calibrate.handle_times", f"must be one of {', '.join(HANDLE_MODES)} "
-                              f"(got '{self.handle_times}')")
+            raise ConfigError(
+                "calibrate.handle_times", f"must be one of {', '.join(HANDLE_MODES)} (got '{self.handle_times}')"
+            )
 
 
 @dataclass
@@ -79,8 +82,16 @@ class Calibration:
         rows += [e for e in self.handle.factors.values()]
         rows += list(self.containment.values())
         rows += list(self.resolution.values()) + [e for per in self.resolution_by_intent.values() for e in per.values()]
-        rows += [e for e in (self.last_resolution, self.recontacts.probability, self.recontacts.delay_mean,
-                             self.recontacts.answered_comeback) if e is not None]
+        rows += [
+            e
+            for e in (
+                self.last_resolution,
+                self.recontacts.probability,
+                self.recontacts.delay_mean,
+                self.recontacts.answered_comeback,
+            )
+            if e is not None
+        ]
         return pd.DataFrame([e.row() for e in rows])
 
     def fits(self) -> pd.DataFrame:
@@ -88,9 +99,20 @@ class Calibration:
         rows = []
         for fit in [*self.handle.fits.values(), *self.patience.values(), *([self.bot_time] if self.bot_time else [])]:
             for f in fit.candidates:
-                rows.append({"duration": fit.what, "family": f.family, "mean_s": f.mean.value, "cv": f.cv.value,
-                             "loglik": f.loglik, "aic": f.aic, "ks_distance": f.ks, "events": fit.events,
-                             "censored": fit.censored, "chosen": f is fit.chosen})
+                rows.append(
+                    {
+                        "duration": fit.what,
+                        "family": f.family,
+                        "mean_s": f.mean.value,
+                        "cv": f.cv.value,
+                        "loglik": f.loglik,
+                        "aic": f.aic,
+                        "ks_distance": f.ks,
+                        "events": fit.events,
+                        "censored": fit.censored,
+                        "chosen": f is fit.chosen,
+                    }
+                )
         return pd.DataFrame(rows)
 
 
@@ -102,8 +124,14 @@ def _last_resolution(rc: Recontacts) -> Estimate | None:
     value = float(np.clip(1 - q.value / p.value, 0, 1))
     low = float(np.clip(1 - q.high / max(p.low, 1e-12), 0, 1))
     high = float(np.clip(1 - q.low / p.high, 0, 1))
-    return Estimate("resolution at the last tier", value, low, high, q.n,
-                    "1 - comeback after answer / comeback after abandon (interval from both intervals' ends)")
+    return Estimate(
+        "resolution at the last tier",
+        value,
+        low,
+        high,
+        q.n,
+        "1 - comeback after answer / comeback after abandon (interval from both intervals' ends)",
+    )
 
 
 def calibrate(data: LogData, settings: Settings) -> Calibration:
@@ -124,8 +152,9 @@ def calibrate(data: LogData, settings: Settings) -> Calibration:
     res, res_intent = resolution(data, tiers)
     channel_of = c.set_index("contact")["channel"]
     legs_channel = channel_of.reindex(data.legs["contact"]).to_numpy()
-    skills = {t: [ch for ch in channels if ((data.legs["tier"] == t).to_numpy() & (legs_channel == ch)).any()]
-              for t in tiers}
+    skills = {
+        t: [ch for ch in channels if ((data.legs["tier"] == t).to_numpy() & (legs_channel == ch)).any()] for t in tiers
+    }
     return Calibration(
         settings=settings,
         data=data,

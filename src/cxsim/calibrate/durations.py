@@ -111,7 +111,9 @@ def _hessian(f, theta: np.ndarray, h: float = 1e-3) -> np.ndarray:
     for i in range(k):
         for j in range(i, k):
             value = (
-                f(theta + eye[i] + eye[j]) - f(theta + eye[i] - eye[j]) - f(theta - eye[i] + eye[j])
+                f(theta + eye[i] + eye[j])
+                - f(theta + eye[i] - eye[j])
+                - f(theta - eye[i] + eye[j])
                 + f(theta - eye[i] - eye[j])
             ) / (4 * h * h)
             hess[i, j] = hess[j, i] = value
@@ -207,6 +209,13 @@ def fit_durations(what: str, values: np.ndarray, censored: np.ndarray | None = N
         warnings.simplefilter("ignore", RuntimeWarning)
         band = km.confidence_interval(0.95)
     return FitResult(
-        what, min(fits, key=lambda f: f.aic), tuple(fits), events, int(data.w_cens.sum()),
-        times, surv, band.low.probabilities, band.high.probabilities,
+        what,
+        min(fits, key=lambda f: f.aic),
+        tuple(fits),
+        events,
+        int(data.w_cens.sum()),
+        times,
+        surv,
+        band.low.probabilities,
+        band.high.probabilities,
     )

@@ -28,8 +28,14 @@ class Estimate:
 
     def row(self) -> dict[str, object]:
         """The estimate as a table row."""
-        return {"estimate": self.what, "value": self.value, "low": self.low, "high": self.high, "n": self.n,
-                "method": self.method}
+        return {
+            "estimate": self.what,
+            "value": self.value,
+            "low": self.low,
+            "high": self.high,
+            "n": self.n,
+            "method": self.method,
+        }
 
 
 def share(what: str, hits: float, n: float) -> Estimate:

@@ -28,7 +28,7 @@ def handle_histograms(cal: Calibration) -> str | None:
     axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
     for ax, cell in zip(axes, cells, strict=False):
         _histogram(ax, cal.handle.samples[cell], cal.handle.fits[cell], f"{cell[0]} · {cell[1]}")
-    for ax in axes[len(cells):]:
+    for ax in axes[len(cells) :]:
         ax.set_axis_off()
     axes[0].legend(loc="upper right")
     return to_uri(fig)
@@ -40,8 +40,14 @@ def _histogram(ax, values: np.ndarray, fit: FitResult, title: str) -> None:
     x = np.linspace(top / 400, top, 300)
     for f in fit.candidates:
         chosen = f is fit.chosen
-        ax.plot(x, f.pdf(x), FAMILY_STYLE[f.family] if not chosen else "-", color=FITTED if chosen else OBSERVED,
-                lw=2.0 if chosen else 1.0, label=f"{f.family}{' (chosen)' if chosen else ''}")
+        ax.plot(
+            x,
+            f.pdf(x),
+            FAMILY_STYLE[f.family] if not chosen else "-",
+            color=FITTED if chosen else OBSERVED,
+            lw=2.0 if chosen else 1.0,
+            label=f"{f.family}{' (chosen)' if chosen else ''}",
+        )
     c = fit.chosen
     ax.set_title(f"{title}: {c.family} mean {c.mean.value:,.0f} s, cv {c.cv.value:.2f}, KS {c.ks:.3f}", fontsize=9)
     ax.set_xlabel("seconds")
@@ -66,16 +72,25 @@ def survival_curves(cal: Calibration) -> str | None:
         x = np.linspace(0, max(top, 1.0), 300)
         for f in fit.candidates:
             chosen = f is fit.chosen
-            ax.plot(x, f.survival(x), "-" if chosen else FAMILY_STYLE[f.family], color=FITTED if chosen else OBSERVED,
-                    lw=2.0 if chosen else 1.0, label=f"{f.family}{' (chosen)' if chosen else ''}")
+            ax.plot(
+                x,
+                f.survival(x),
+                "-" if chosen else FAMILY_STYLE[f.family],
+                color=FITTED if chosen else OBSERVED,
+                lw=2.0 if chosen else 1.0,
+                label=f"{f.family}{' (chosen)' if chosen else ''}",
+            )
         ax.set_xlim(0, max(top, 1.0))
         ax.set_ylim(0, 1.02)
         c = fit.chosen
-        ax.set_title(f"{name}: {c.family} mean {c.mean.value:,.0f} s [{c.mean.low:,.0f}, {c.mean.high:,.0f}], "
-                     f"KS {c.ks:.3f}\n{fit.events:,} abandoned, {fit.censored:,} answered (censored)", fontsize=9)
+        ax.set_title(
+            f"{name}: {c.family} mean {c.mean.value:,.0f} s [{c.mean.low:,.0f}, {c.mean.high:,.0f}], "
+            f"KS {c.ks:.3f}\n{fit.events:,} abandoned, {fit.censored:,} answered (censored)",
+            fontsize=9,
+        )
         ax.set_xlabel("seconds waited")
         ax.set_ylabel("P(still willing to wait)")
-    for ax in axes[len(names):]:
+    for ax in axes[len(names) :]:
         ax.set_axis_off()
     axes[0].legend(loc="upper right")
     return to_uri(fig)
@@ -92,8 +107,14 @@ def volume_profiles(cal: Calibration) -> str | None:
     width = vol.interval_s / 3600
     for ax, name in zip(axes, names, strict=True):
         ax.bar(hours, vol.observed[name], width=width, align="edge", color=BAND, label="observed first contacts")
-        ax.step(np.r_[hours, hours[-1] + width], np.r_[vol.expected[name], vol.expected[name][-1]], where="post",
-                color=FITTED, lw=1.4, label="volume file (same-weekday mean)")
+        ax.step(
+            np.r_[hours, hours[-1] + width],
+            np.r_[vol.expected[name], vol.expected[name][-1]],
+            where="post",
+            color=FITTED,
+            lw=1.4,
+            label="volume file (same-weekday mean)",
+        )
         est = vol.per_day[name]
         ax.set_title(f"{name}: {est.value:,.0f} first contacts a day [{est.low:,.0f}, {est.high:,.0f}]", fontsize=9)
         ax.set_ylabel("per interval")
@@ -122,20 +143,23 @@ def replay_figure(per_interval, scenario, path) -> None:
     """Simulated (mean and the interval where one day falls) against actual, per interval: SL, ASA and
     abandonment per channel, occupancy per tier; saved as PNG at `path`."""
     with matplotlib.rc_context(STYLE):
-        panels = [("channel", ch.name, m) for ch in scenario.channels for m in ("service_level", "asa_s", "abandon_rate")]
+        panels = [
+            ("channel", ch.name, m) for ch in scenario.channels for m in ("service_level", "asa_s", "abandon_rate")
+        ]
         panels += [("tier", t.name, "occupancy") for t in scenario.tiers]
         cols = 3
         rows = -(-len(panels) // cols)
         fig = figure(4.4 * cols, 2.6 * rows)
         axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
         for ax, (scope, name, metric) in zip(axes, panels, strict=False):
-            d = per_interval[(per_interval["scope"] == scope) & (per_interval["name"] == name)
-                             & (per_interval["metric"] == metric)].sort_values("interval_start")
+            d = per_interval[
+                (per_interval["scope"] == scope) & (per_interval["name"] == name) & (per_interval["metric"] == metric)
+            ].sort_values("interval_start")
             hours = d["interval_start"].to_numpy() / 3600
             ax.plot(hours, d["simulated"], color=FITTED, lw=1.3, label="simulated (mean)")
             ax.plot(hours, d["actual"], "o", ms=2.5, color=OBSERVED, label="actual (log)")
             ax.set_title(f"{name} · {metric}", fontsize=9)
-        for ax in axes[len(panels):]:
+        for ax in axes[len(panels) :]:
             ax.set_axis_off()
         axes[0].legend(loc="best")
         axes[-1].set_xlabel("hours from the log's first midnight")

@@ -57,12 +57,24 @@ def _cure_fit(what: str, observed: np.ndarray, followed: np.ndarray, mean: float
         se = np.full(len(theta), np.nan)
     how = "cure model ML (comebacks censored at the log's end), 95% from observed information"
     n = len(observed)
-    p = Estimate(f"{what} probability", float(special.expit(theta[0])), float(special.expit(theta[0] - Z95 * se[0])),
-                 float(special.expit(theta[0] + Z95 * se[0])), n, how)
+    p = Estimate(
+        f"{what} probability",
+        float(special.expit(theta[0])),
+        float(special.expit(theta[0] - Z95 * se[0])),
+        float(special.expit(theta[0] + Z95 * se[0])),
+        n,
+        how,
+    )
     if mean is not None:
         return p, None
-    m = Estimate(f"{what} delay mean_s", math.exp(theta[1]), math.exp(theta[1] - Z95 * se[1]),
-                 math.exp(theta[1] + Z95 * se[1]), len(d), how)
+    m = Estimate(
+        f"{what} delay mean_s",
+        math.exp(theta[1]),
+        math.exp(theta[1] - Z95 * se[1]),
+        math.exp(theta[1] + Z95 * se[1]),
+        len(d),
+        how,
+    )
     return p, m
 
 
@@ -93,8 +105,9 @@ def recontacts(data: LogData, window_s: float, last_tier_answered: np.ndarray) -
         if sub is not None:
             answered = sub[0]
         elif answered_mask.any():
-            answered = share("comeback after an answer probability", int(comes_back[answered_mask].sum()),
-                             int(answered_mask.sum()))
+            answered = share(
+                "comeback after an answer probability", int(comes_back[answered_mask].sum()), int(answered_mask.sum())
+            )
     return Recontacts(is_rc, probability, delay, answered, follow[abandoned & comes_back])
 
 

@@ -32,8 +32,11 @@ def served_legs(data: LogData) -> pd.DataFrame:
     """Answered or escalated legs with channel, intent and handle time (> 0)."""
     legs = data.legs[data.legs["outcome"].isin(["answered", "escalated"])]
     info = data.contacts.set_index("contact")[["channel", "intent"]].reindex(legs["contact"])
-    out = legs.assign(channel=info["channel"].to_numpy(), intent=info["intent"].to_numpy(),
-                      handle=(legs["end"] - legs["answer"]).to_numpy())
+    out = legs.assign(
+        channel=info["channel"].to_numpy(),
+        intent=info["intent"].to_numpy(),
+        handle=(legs["end"] - legs["answer"]).to_numpy(),
+    )
     return out[out["handle"] > 0]
 
 

@@ -79,8 +79,9 @@ def _read_frame(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, engine="pyarrow", comment=None) if path.stat().st_size else pd.DataFrame()
     except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError("log", f"'{path}' cannot be read as {'Parquet' if path.suffix == '.parquet' else 'CSV'}: "
-                          f"{first}") from None
+        raise ConfigError(
+            "log", f"'{path}' cannot be read as {'Parquet' if path.suffix == '.parquet' else 'CSV'}: {first}"
+        ) from None
 
 
 def _seconds(raw: pd.Series, column: str, timezone: str) -> np.ndarray:
@@ -122,9 +123,11 @@ def _first(mask: np.ndarray) -> int | None:
 def _check_order(t: dict[str, np.ndarray], earlier: str, later: str, what: str, timezone: str) -> None:
     bad = _first(t[later] < t[earlier])  # nan compares False: empty cells pass here
     if bad is not None:
+
         def local(column: str) -> str:
             stamp = pd.Timestamp(t[column][bad], unit="s", tz="UTC").tz_convert(timezone)
             return stamp.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + stamp.strftime("%z")
+
         raise _fail(later, bad, f"{what} (got {later} {local(later)} < {earlier} {local(earlier)})")
 
 
@@ -141,8 +144,9 @@ def read_log(path: str | Path, spec: LogSpec | None = None) -> LogData:
     if missing:
         c = missing[0]
         raise ConfigError(
-            "log", f"missing required column '{c}' (map another name with calibrate.columns.{c}=NAME; "
-            f"found: {', '.join(map(str, frame.columns[:12]))})"
+            "log",
+            f"missing required column '{c}' (map another name with calibrate.columns.{c}=NAME; "
+            f"found: {', '.join(map(str, frame.columns[:12]))})",
         )
     n = len(frame)
     t = {c: (_seconds(frame[c], c, spec.timezone) if c in frame.columns else np.full(n, np.nan)) for c in TIMES}
@@ -199,8 +203,12 @@ def read_log(path: str | Path, spec: LogSpec | None = None) -> LogData:
     if bad is not None:
         first_row = _first(key == key[bad])
         what = "contact and tier" if leg_format else "id"
-        raise _fail("contact_id", bad, f"duplicate {what} '{contact_ids[contact_codes[bad]]}' (first at data row "
-                    f"{first_row + 1}; a log with one row per leg needs calibrate.format=leg)")
+        raise _fail(
+            "contact_id",
+            bad,
+            f"duplicate {what} '{contact_ids[contact_codes[bad]]}' (first at data row "
+            f"{first_row + 1}; a log with one row per leg needs calibrate.format=leg)",
+        )
     # origin: local midnight of the first arrival's day
     first_arrival = pd.Timestamp(np.nanmin(t["arrival"]), unit="s", tz="UTC").tz_convert(spec.timezone)
     origin = first_arrival.normalize()

@@ -75,8 +75,11 @@ def _codes(values: pd.Series, names: Sequence[str], column: str, present: bool, 
     codes = values.astype(str).map(lookup)
     if codes.isna().any():
         row = int(codes.isna().to_numpy().argmax())
-        raise ConfigError("log", f"column '{column}', data row {int(data.contacts['row'].iloc[row]) + 1}: "
-                          f"'{values.iloc[row]}' is not in the scenario ({', '.join(names)})")
+        raise ConfigError(
+            "log",
+            f"column '{column}', data row {int(data.contacts['row'].iloc[row]) + 1}: "
+            f"'{values.iloc[row]}' is not in the scenario ({', '.join(names)})",
+        )
     return codes.to_numpy().astype(np.int16)
 
 
@@ -87,8 +90,11 @@ def check_fit(data: LogData, scenario: Scenario) -> None:
     _codes(c["intent"], scenario.intents, "intent", "intent" in data.columns, data)
     _codes(c["segment"], scenario.segments, "segment", "segment" in data.columns, data)
     if data.days * scenario.horizon.intervals_per_day > scenario.horizon.n_intervals:
-        raise ConfigError("horizon.days", f"the log spans {data.days} day(s); the scenario's horizon is "
-                          f"{scenario.horizon.days:g} (replay needs at least the log's days)")
+        raise ConfigError(
+            "horizon.days",
+            f"the log spans {data.days} day(s); the scenario's horizon is "
+            f"{scenario.horizon.days:g} (replay needs at least the log's days)",
+        )
     tiers = {t.name for t in scenario.tiers}
     unknown = sorted(set(map(str, data.legs["tier"].cat.categories)) - tiers)
     if unknown:
@@ -141,8 +147,18 @@ def actual_intervals(data: LogData, scenario: Scenario) -> pd.DataFrame:
     rows = []
 
     def add(scope: str, name: str, metric: str, value: np.ndarray, weight: np.ndarray) -> None:
-        rows.append(pd.DataFrame({"interval_start": starts, "scope": scope, "name": name, "metric": metric,
-                                  "value": value, "weight": weight}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "interval_start": starts,
+                    "scope": scope,
+                    "name": name,
+                    "metric": metric,
+                    "value": value,
+                    "weight": weight,
+                }
+            )
+        )
 
     for ch in scenario.channels:
         mask = channel == ch.name
@@ -175,8 +191,9 @@ def actual_intervals(data: LogData, scenario: Scenario) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def _weighted_days(table: pd.DataFrame, day_s: float, value: str, weight: str, extra: Sequence[str] = ()
-                   ) -> pd.DataFrame:
+def _weighted_days(
+    table: pd.DataFrame, day_s: float, value: str, weight: str, extra: Sequence[str] = ()
+) -> pd.DataFrame:
     """Per day and overall: the weight-averaged value (ratios of sums, as a day's KPI is)."""
     t = table.assign(day=(table["interval_start"] // day_s).astype(int) + 1)
     t = t[np.isfinite(t[value]) & (t[weight] > 0)]
@@ -206,24 +223,45 @@ def compare(actual: pd.DataFrame, sim_reps: pd.DataFrame, day_s: float) -> tuple
     per_interval["error"] = per_interval["simulated"] - per_interval["value"]
     per_interval = per_interval.rename(columns={"value": "actual"})
     # day level: each replication's day KPI, weighted by the simulated weights (offered, answered, staffed)
-    reps = sim.pivot_table(index=["replication", "interval_start", "scope", "name"], columns="metric",
-                           values="value", observed=True).reset_index()
+    reps = sim.pivot_table(
+        index=["replication", "interval_start", "scope", "name"], columns="metric", values="value", observed=True
+    ).reset_index()
     sim_w = _sim_weights(reps, weights)
     day_sim = _weighted_days(sim_w, day_s, "value", "w", ["replication"]).rename(columns={"value": "sim"})
     day_act = _weighted_days(actual, day_s, "value", "weight").rename(columns={"value": "actual"})
-    agg = day_sim.groupby(["day", "scope", "name", "metric"], observed=True)["sim"].agg(
-        simulated="mean", sd="std", n="count").reset_index()
+    agg = (
+        day_sim.groupby(["day", "scope", "name", "metric"], observed=True)["sim"]
+        .agg(simulated="mean", sd="std", n="count")
+        .reset_index()
+    )
     days = day_act[["day", "scope", "name", "metric", "actual"]].merge(agg, on=["day", "scope", "name", "metric"])
     t = special.stdtrit(np.maximum(days["n"] - 1, 1), 0.975)
     days["ci95"] = t * days["sd"] / np.sqrt(days["n"])
     days["pi95"] = t * days["sd"] * np.sqrt(1 + 1 / days["n"])
     days["difference"] = days["simulated"] - days["actual"]
     days["within_pi95"] = days["difference"].abs() <= days["pi95"]
-    mae = (per_interval.dropna(subset=["actual", "simulated"]).assign(abs_error=lambda d: d["error"].abs())
-           .groupby(["scope", "name", "metric"], observed=True)["abs_error"].mean().rename("interval_mae"))
+    mae = (
+        per_interval.dropna(subset=["actual", "simulated"])
+        .assign(abs_error=lambda d: d["error"].abs())
+        .groupby(["scope", "name", "metric"], observed=True)["abs_error"]
+        .mean()
+        .rename("interval_mae")
+    )
     days = days.merge(mae.reset_index(), on=["scope", "name", "metric"], how="left")
-    cols = ["day", "scope", "name", "metric", "actual", "simulated", "ci95", "pi95", "difference", "within_pi95",
-            "interval_mae", "n"]
+    cols = [
+        "day",
+        "scope",
+        "name",
+        "metric",
+        "actual",
+        "simulated",
+        "ci95",
+        "pi95",
+        "difference",
+        "within_pi95",
+        "interval_mae",
+        "n",
+    ]
     return per_interval.drop(columns=["sd", "n", "weight"]), days[cols]
 
 
@@ -239,14 +277,17 @@ def _sim_weights(reps: pd.DataFrame, actual_weights: pd.Series) -> pd.DataFrame:
         if source is not None and source in reps.columns:
             w = reps.loc[sub.index, source].to_numpy()
         else:  # offered counts itself; occupancy weighs by staffed time, the same in every replication
-            key = pd.MultiIndex.from_arrays([sub["interval_start"], sub["scope"], sub["name"],
-                                             np.full(len(sub), metric)])
+            key = pd.MultiIndex.from_arrays(
+                [sub["interval_start"], sub["scope"], sub["name"], np.full(len(sub), metric)]
+            )
             w = actual_weights.reindex(key).to_numpy() if metric != "offered" else np.ones(len(sub))
         frames.append(sub.rename(columns={metric: "value"}).assign(metric=metric, w=w))
     return pd.concat(frames, ignore_index=True)
 
 
-def run_replay(cfg: DictConfig, out_dir: Path, overrides: Sequence[str] = (), stream: TextIO = sys.stdout) -> pd.DataFrame:
+def run_replay(
+    cfg: DictConfig, out_dir: Path, overrides: Sequence[str] = (), stream: TextIO = sys.stdout
+) -> pd.DataFrame:
     """Replay the log through the configured scenario; write the comparison tables and figure."""
     from cxsim.app import validate
     from cxsim.calibrate.app import load_log
@@ -267,18 +308,25 @@ def run_replay(cfg: DictConfig, out_dir: Path, overrides: Sequence[str] = (), st
     write_atomic(out / SUMMARY_FILE, lambda p: days.to_csv(p, index=False))
     write_atomic(out / FIGURE_FILE, lambda p: replay_figure(per_interval, scenario, p))
     overall = days[days["day"] == "all"]
-    print(f"replayed {len(data.contacts):,} logged contacts through {scenario.name}: {cfg.replications} "
-          f"replications (simulated mean, 95% prediction interval of one day)", file=stream)
+    print(
+        f"replayed {len(data.contacts):,} logged contacts through {scenario.name}: {cfg.replications} "
+        f"replications (simulated mean, 95% prediction interval of one day)",
+        file=stream,
+    )
     for row in overall.itertuples(index=False):
         flag = "" if row.within_pi95 else "  <- outside"
-        print(f"  {row.scope} {row.name} {row.metric}: actual {row.actual:.4g}, simulated {row.simulated:.4g} "
-              f"±{row.pi95:.3g}, interval MAE {row.interval_mae:.3g}{flag}", file=stream)
+        print(
+            f"  {row.scope} {row.name} {row.metric}: actual {row.actual:.4g}, simulated {row.simulated:.4g} "
+            f"±{row.pi95:.3g}, interval MAE {row.interval_mae:.3g}{flag}",
+            file=stream,
+        )
     print(f"results: {out}", file=stream)
     return days
 
 
-def replay(scenario: Scenario, source: TraceSource, replications: int, seed: int, workers: int = 1
-           ) -> tuple[Results, pd.DataFrame]:
+def replay(
+    scenario: Scenario, source: TraceSource, replications: int, seed: int, workers: int = 1
+) -> tuple[Results, pd.DataFrame]:
     """Simulate the trace; return the Results and every replication's interval table."""
     scenario = dataclasses.replace(scenario, recontact_probability=0.0, recontact_delay=None)
     args = [(scenario, source, seed, r) for r in range(replications)]

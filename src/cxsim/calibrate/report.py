@@ -22,8 +22,12 @@ def render(cal: Calibration, log_path: str) -> str:
     """The report page as HTML text."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    env = Environment(loader=PackageLoader("cxsim.calibrate", "templates"), autoescape=select_autoescape(["html", "j2"]),
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("cxsim.calibrate", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     estimates = [
         {**row, "value": _fmt(row["value"]), "low": _fmt(row["low"]), "high": _fmt(row["high"])}
         for row in cal.estimates().to_dict("records")
@@ -42,8 +46,16 @@ def render(cal: Calibration, log_path: str) -> str:
         "recontacts": int(cal.recontacts.is_recontact.sum()),
         "staff_source": cal.staffing.source,
         "estimates": estimates,
-        "fits": [{**f, "mean_s": _fmt(f["mean_s"]), "cv": _fmt(f["cv"]), "aic": f"{f['aic']:,.1f}",
-                  "ks_distance": f"{f['ks_distance']:.4f}"} for f in fits],
+        "fits": [
+            {
+                **f,
+                "mean_s": _fmt(f["mean_s"]),
+                "cv": _fmt(f["cv"]),
+                "aic": f"{f['aic']:,.1f}",
+                "ks_distance": f"{f['ks_distance']:.4f}",
+            }
+            for f in fits
+        ],
         "volume": figures.volume_profiles(cal),
         "handle": figures.handle_histograms(cal),
         "survival": figures.survival_curves(cal),

@@ -56,7 +56,9 @@ def read_roster(path: str, tiers: list[str], starts: pd.DatetimeIndex, per_day: 
         values = pd.to_numeric(table[tier], errors="coerce").to_numpy()
         bad = np.isnan(values) | (values < 0)
         if bad.any():
-            raise ConfigError(key, f"column '{tier}', data row {int(np.flatnonzero(bad)[0]) + 1}: must be a number >= 0")
+            raise ConfigError(
+                key, f"column '{tier}', data row {int(np.flatnonzero(bad)[0]) + 1}: must be a number >= 0"
+            )
         if "interval_start" in table.columns:
             heads = np.zeros(n)
             heads[position[position >= 0]] = values[position >= 0]
@@ -87,7 +89,9 @@ def concurrency(data: LogData) -> dict[str, int]:
     return out
 
 
-def seen_busy(data: LogData, tiers: list[str], interval_s: float, n: int, conc: dict[str, int]) -> dict[str, np.ndarray]:
+def seen_busy(
+    data: LogData, tiers: list[str], interval_s: float, n: int, conc: dict[str, int]
+) -> dict[str, np.ndarray]:
     """Heads per tier and interval: distinct agents with a contact in hand (or peak contacts / concurrency)."""
     legs = data.legs[data.legs["answer"].notna()]
     out = {}
@@ -111,8 +115,9 @@ def seen_busy(data: LogData, tiers: list[str], interval_s: float, n: int, conc: 
     return out
 
 
-def staffing(data: LogData, tiers: list[str], starts: pd.DatetimeIndex, interval_s: float,
-             roster: str | None) -> Staffing:
+def staffing(
+    data: LogData, tiers: list[str], starts: pd.DatetimeIndex, interval_s: float, roster: str | None
+) -> Staffing:
     """Heads per tier and interval from the roster or the log, and the channels' concurrency."""
     conc = concurrency(data)
     if roster:

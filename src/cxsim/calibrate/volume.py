@@ -51,7 +51,7 @@ def _mix(first: pd.DataFrame, column: str) -> dict[str, dict[str, Estimate]]:
 def volume(data: LogData, first_contact: np.ndarray, interval_min: int) -> Volume:
     """Count first contacts per channel and interval; average each interval over same weekdays."""
     interval_s = interval_min * 60.0
-    per_day_n = int(round(DAY_S / interval_s))
+    per_day_n = round(DAY_S / interval_s)
     n = data.days * per_day_n
     first = data.contacts[first_contact]
     index = np.floor(first["arrival"].to_numpy() / interval_s).astype(np.int64)

@@ -93,8 +93,9 @@ def scenario_dict(cal: Calibration, out: Path) -> dict[str, Any]:
         "intents": intent_block,
         "bot": {
             "channels": {ch: {"containment": None} for ch in cal.bot_channels} or None,
-            "handle_time": cal.bot_time.chosen.spec() if cal.bot_time else {"dist": "lognormal", "mean_s": 90.0,
-                                                                                "cv": 0.8},
+            "handle_time": cal.bot_time.chosen.spec()
+            if cal.bot_time
+            else {"dist": "lognormal", "mean_s": 90.0, "cv": 0.8},
             "context_handoff_factor": 1.0,
         },
         "tiers": tiers,
