@@ -65,8 +65,11 @@ def survival_curves(cal: Calibration) -> str | None:
     axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
     for ax, name in zip(axes, names, strict=False):
         fit = cal.patience[name]
-        t, s = fit.km_time, fit.km_surv
-        ax.fill_between(t, fit.km_low, fit.km_high, step="post", color=BAND, alpha=0.8, label="Kaplan-Meier 95%")
+        keep = np.unique(np.linspace(0, len(fit.km_time) - 1, min(len(fit.km_time), 1500)).astype(int))
+        t, s = fit.km_time[keep], fit.km_surv[keep]  # thinned for drawing: 1,500 steps look the same
+        ax.fill_between(
+            t, fit.km_low[keep], fit.km_high[keep], step="post", color=BAND, alpha=0.8, label="Kaplan-Meier 95%"
+        )
         ax.step(t, s, where="post", color=OBSERVED, lw=1.4, label="Kaplan-Meier")
         top = float(t[np.searchsorted(-s, -0.05)]) if (s < 0.05).any() else float(t[-1])
         x = np.linspace(0, max(top, 1.0), 300)
@@ -106,7 +109,8 @@ def volume_profiles(cal: Calibration) -> str | None:
     hours = np.arange(len(vol.starts)) * vol.interval_s / 3600
     width = vol.interval_s / 3600
     for ax, name in zip(axes, names, strict=True):
-        ax.bar(hours, vol.observed[name], width=width, align="edge", color=BAND, label="observed first contacts")
+        edges = np.r_[hours, hours[-1] + width]
+        ax.stairs(vol.observed[name], edges, fill=True, color=BAND, label="observed first contacts")
         ax.step(
             np.r_[hours, hours[-1] + width],
             np.r_[vol.expected[name], vol.expected[name][-1]],
@@ -119,7 +123,7 @@ def volume_profiles(cal: Calibration) -> str | None:
         ax.set_title(f"{name}: {est.value:,.0f} first contacts a day [{est.low:,.0f}, {est.high:,.0f}]", fontsize=9)
         ax.set_ylabel("per interval")
     axes[-1].set_xlabel(f"hours from {vol.starts[0]:%a %d %b %Y %H:%M}")
-    axes[0].legend(loc="upper right")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper right", ncol=2)
     return to_uri(fig)
 
 
@@ -156,11 +160,15 @@ def replay_figure(per_interval, scenario, path) -> None:
                 (per_interval["scope"] == scope) & (per_interval["name"] == name) & (per_interval["metric"] == metric)
             ].sort_values("interval_start")
             hours = d["interval_start"].to_numpy() / 3600
+            spread = 1.96 * d["simulated_sd"].fillna(0).to_numpy()
+            low, high = (d["simulated"] - spread).clip(lower=0), d["simulated"] + spread
+            ax.fill_between(hours, low, high, color=BAND, alpha=0.7, lw=0, label="simulated, 95% of days")
             ax.plot(hours, d["simulated"], color=FITTED, lw=1.3, label="simulated (mean)")
             ax.plot(hours, d["actual"], "o", ms=2.5, color=OBSERVED, label="actual (log)")
             ax.set_title(f"{name} · {metric}", fontsize=9)
         for ax in axes[len(panels) :]:
             ax.set_axis_off()
-        axes[0].legend(loc="best")
-        axes[-1].set_xlabel("hours from the log's first midnight")
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper right", ncol=3)
+        for ax in axes[: len(panels)]:
+            ax.set_xlabel("hours from the log's first midnight", fontsize=8)
         fig.savefig(path, format="png", dpi=DPI, facecolor="white")

@@ -262,7 +262,8 @@ def compare(actual: pd.DataFrame, sim_reps: pd.DataFrame, day_s: float) -> tuple
         "interval_mae",
         "n",
     ]
-    return per_interval.drop(columns=["sd", "n", "weight"]), days[cols]
+    per_interval = per_interval.rename(columns={"sd": "simulated_sd"})
+    return per_interval.drop(columns=["n", "weight"]), days[cols]
 
 
 def _sim_weights(reps: pd.DataFrame, actual_weights: pd.Series) -> pd.DataFrame:
