@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 DATA = Path(__file__).parent / "data"
 _BESIDE = Path(sys.executable).with_name("cxsim")
@@ -28,11 +29,18 @@ def cxsim(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_calibrate_then_run_then_replay(tmp_path: Path):
-    """The written scenario runs with `cxsim` as is, and the log replays through it."""
-    cal = tmp_path / "cal"
-    done = cxsim(tmp_path, "calibrate", *SAMPLE, f"hydra.run.dir={cal}")
+@pytest.fixture(scope="module")
+def calibrated(tmp_path_factory) -> Path:
+    """`cxsim calibrate` on the committed sample, into a fresh run directory."""
+    tmp = tmp_path_factory.mktemp("calibrate")
+    done = cxsim(tmp, "calibrate", *SAMPLE, f"hydra.run.dir={tmp / 'cal'}")
     assert done.returncode == 0, done.stderr
+    assert "cxsim --config-dir" in done.stdout
+    return tmp / "cal"
+
+
+def test_calibrate_writes_a_scenario_cxsim_runs_as_is(calibrated: Path, tmp_path: Path):
+    """scenario.yaml, its files, the tables and the report are written; `cxsim --config-dir` runs it."""
     for name in (
         "scenario.yaml",
         "scenario/calibrated.yaml",
@@ -42,14 +50,13 @@ def test_calibrate_then_run_then_replay(tmp_path: Path):
         "fits.csv",
         "calibration.html",
     ):
-        assert (cal / name).is_file(), name
-    assert "cxsim --config-dir" in done.stdout
-    html = (cal / "calibration.html").read_text()
+        assert (calibrated / name).is_file(), name
+    html = (calibrated / "calibration.html").read_text()
     assert html.count("data:image/png;base64,") == 4 and "<script" not in html
     run = cxsim(
         tmp_path,
         "--config-dir",
-        str(cal),
+        str(calibrated),
         "scenario=calibrated",
         "replications=2",
         "progress=false",
@@ -58,11 +65,16 @@ def test_calibrate_then_run_then_replay(tmp_path: Path):
     assert run.returncode == 0, run.stderr
     summary = pd.read_csv(tmp_path / "run" / "summary.csv")
     assert {"voice", "chat"} <= set(summary.loc[summary.scope == "channel", "name"])
+
+
+@pytest.mark.slow
+def test_replay_command_writes_the_comparison(calibrated: Path, tmp_path: Path):
+    """`cxsim replay` through the calibrated scenario writes replay.csv, replay_summary.csv and replay.png."""
     rep = cxsim(
         tmp_path,
         "replay",
         "--config-dir",
-        str(cal),
+        str(calibrated),
         *SAMPLE,
         "scenario=calibrated",
         "replications=3",
@@ -71,7 +83,7 @@ def test_calibrate_then_run_then_replay(tmp_path: Path):
     assert rep.returncode == 0, rep.stderr
     days = pd.read_csv(tmp_path / "replay" / "replay_summary.csv")
     assert {"service_level", "asa_s", "abandon_rate", "occupancy"} <= set(days["metric"])
-    assert (tmp_path / "replay" / "replay.png").is_file()
+    assert (tmp_path / "replay" / "replay.csv").is_file() and (tmp_path / "replay" / "replay.png").is_file()
 
 
 def test_a_bad_log_prints_one_line_exits_2_and_writes_nothing(tmp_path: Path):
