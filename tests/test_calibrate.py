@@ -8,6 +8,7 @@ dozen checks at once: a Bonferroni bound keeps the chance of any false alarm nea
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 from loggen import Truth, generate, to_log
 
 import cxsim
+import cxsim.streams
 from cxsim.calibrate.calibration import Settings, calibrate
 from cxsim.calibrate.durations import fit_durations
 from cxsim.calibrate.estimates import Estimate
@@ -225,3 +227,27 @@ def test_a_scenario_calibrated_from_a_cxsim_log_reproduces_its_kpis(tmp_path: Pa
         cb = b.summary.set_index(["scope", "name", "metric"]).loc[("channel", "voice", metric), "ci95"]
         # the calibrated parameters carry their own estimation error: allow the two runs' CIs plus 5% of the value
         assert abs(ma - mb) <= WIDEN * math.hypot(ca, cb) + 0.05 * abs(ma), (metric, ma, mb)
+
+
+def test_empirical_handle_times_are_written_as_files(calibration, tmp_path: Path):
+    """calibrate.handle_times=empirical writes each cell's observed values and the scenario resamples them."""
+    empirical = dataclasses.replace(calibration, settings=Settings(handle_times="empirical"))
+    write_calibration(empirical, tmp_path, "log.csv")
+    scn = cxsim.load_scenario(tmp_path / "scenario.yaml")
+    voice = scn.tiers[0].handle_time[scn.channel_index("voice")]
+    assert type(voice).__name__ == "Empirical"
+    assert voice.mean == pytest.approx(calibration.handle.samples[("tier1", "voice")].mean(), rel=1e-3)
+
+
+def test_logged_handle_times_reach_the_world(generated_log: Path, truth: Truth, tmp_path: Path):
+    """replay.handle_times=logged: every answered leg's draw is its logged handle time, the rest the model's."""
+    scn = _true_scenario(truth, tmp_path)
+    data = read_log(generated_log, LogSpec(timezone=truth.timezone, format="leg"))
+    source = trace(data, scn, logged_handle=True)
+    arrivals, draws = source(scn, cxsim.streams.Streams(0, 0))
+    served = data.legs[(data.legs["tier"] == "tier1") & data.legs["answer"].notna()]
+    logged = np.sort((served["end"] - served["answer"]).to_numpy())
+    known = ~np.isnan(source.handle[0])
+    assert known.sum() == len(served)
+    np.testing.assert_allclose(np.sort(draws.handle[0][known]), logged, rtol=1e-6)
+    assert np.isfinite(draws.handle[0][arrivals.channel == scn.channel_index("voice")]).all()
