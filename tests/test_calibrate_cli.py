@@ -108,3 +108,14 @@ def test_a_bad_log_prints_one_line_exits_2_and_writes_nothing(tmp_path: Path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inputs"]
     missing = cxsim(tmp_path, "calibrate", f"hydra.run.dir={tmp_path / 'out'}")
     assert missing.returncode == 2 and missing.stderr.startswith("cxsim: error: log: is required")
+
+
+def test_a_roster_without_a_tier_column_stops_before_anything_is_written(tmp_path: Path):
+    roster = tmp_path / "inputs" / "roster.csv"
+    roster.parent.mkdir()
+    roster.write_text("interval_start,tier1\n2026-03-02 00:00,4\n")
+    args = [a for a in SAMPLE if not a.startswith("calibrate.roster")]
+    done = cxsim(tmp_path, "calibrate", *args, f"calibrate.roster={roster}", f"hydra.run.dir={tmp_path / 'out'}")
+    assert done.returncode == 2
+    assert done.stderr.startswith("cxsim: error: calibrate.roster: has no column 'tier2'")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inputs"]

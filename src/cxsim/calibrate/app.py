@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from cxsim.calibrate.calibration import Settings
@@ -52,7 +53,8 @@ def load_log(cfg: DictConfig) -> LogData:
 
 def check_config(cfg: DictConfig, scenario: Scenario) -> None:
     """Every rule of a calibrate or replay job, the whole log included (pre-flight)."""
-    settings(cfg).check()
+    estimation = settings(cfg)
+    estimation.check()
     data = load_log(cfg)
     if cfg.get("replay") is not None:
         from cxsim.calibrate.replay import check_fit
@@ -62,8 +64,13 @@ def check_config(cfg: DictConfig, scenario: Scenario) -> None:
                 "replay.handle_times", f"must be one of {', '.join(REPLAY_HANDLE)} (got '{cfg.replay.handle_times}')"
             )
         check_fit(data, scenario)
-    elif settings(cfg).roster and not Path(settings(cfg).roster).is_file():  # type: ignore[arg-type]
-        raise ConfigError("calibrate.roster", f"file '{settings(cfg).roster}' does not exist")
+    elif estimation.roster:
+        from cxsim.calibrate.flows import tier_order
+        from cxsim.calibrate.staffing import read_roster
+
+        per_day = 1440 // estimation.interval_min
+        starts = pd.date_range(data.origin, periods=data.days * per_day, freq=f"{estimation.interval_min}min")
+        read_roster(estimation.roster, tier_order(data), starts, per_day)
 
 
 def run_calibration(cfg: DictConfig, out_dir: Path, stream: TextIO = sys.stdout) -> Path:
@@ -85,6 +92,8 @@ def run_calibration(cfg: DictConfig, out_dir: Path, stream: TextIO = sys.stdout)
     if odd:
         print(f"odd rows (kept, see the report): {odd}", file=stream)
     print(f"staff: {cal.staffing.source}", file=stream)
+    for note in cal.notes:
+        print(f"note: {note}", file=stream)
     print(f"scenario: {written['scenario']}", file=stream)
     print(f"run it:   cxsim --config-dir {out.resolve()} scenario={cal.settings.name}", file=stream)
     return written["scenario"]

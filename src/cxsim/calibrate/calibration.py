@@ -23,6 +23,7 @@ from cxsim.calibrate.volume import Volume, volume
 from cxsim.errors import ConfigError
 
 HANDLE_MODES = ("fitted", "empirical")
+PLACEHOLDER_HANDLE = {"dist": "exponential", "mean_s": 300.0}
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Calibration:
     last_resolution: Estimate | None
     recontacts: Recontacts
     staffing: Staffing
+    notes: list[str]  # what the log could not tell, and what was written instead
 
     def estimates(self) -> pd.DataFrame:
         """Every estimate as one table (estimate, value, low, high, n, method)."""
@@ -155,6 +157,19 @@ def calibrate(data: LogData, settings: Settings) -> Calibration:
     skills = {
         t: [ch for ch in channels if ((data.legs["tier"] == t).to_numpy() & (legs_channel == ch)).any()] for t in tiers
     }
+    notes = []
+    for ch in channels:
+        if not any(ch in served for served in skills.values()):  # every contact contained: cxsim still needs a tier
+            skills[tiers[0]].append(ch)
+            notes.append(f"channels.{ch}: no contact reached an agent; added to {tiers[0]}'s skills")
+    handle = handle_times(data)
+    for tier, served in skills.items():
+        for ch in served:
+            if (tier, ch) not in handle.fits:
+                notes.append(
+                    f"tiers.{tier}.handle_time.{ch}: no answered leg to fit; written as a placeholder "
+                    f"({PLACEHOLDER_HANDLE}): set it"
+                )
     return Calibration(
         settings=settings,
         data=data,
@@ -163,7 +178,7 @@ def calibrate(data: LogData, settings: Settings) -> Calibration:
         tiers=tiers,
         skills=skills,
         volume=vol,
-        handle=handle_times(data),
+        handle=handle,
         patience=patience(data, realtime),
         bot_channels=bot_channels,
         bot_time=bot_time,
@@ -173,4 +188,5 @@ def calibrate(data: LogData, settings: Settings) -> Calibration:
         last_resolution=_last_resolution(rc),
         recontacts=rc,
         staffing=staffing(data, tiers, vol.starts, vol.interval_s, settings.roster),
+        notes=notes,
     )

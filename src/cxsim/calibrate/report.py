@@ -45,6 +45,7 @@ def render(cal: Calibration, log_path: str) -> str:
         "odd": data.odd,
         "recontacts": int(cal.recontacts.is_recontact.sum()),
         "staff_source": cal.staffing.source,
+        "notes": cal.notes,
         "estimates": estimates,
         "fits": [
             {

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from cxsim.calibrate.calibration import Calibration
+from cxsim.calibrate.calibration import PLACEHOLDER_HANDLE, Calibration
 from cxsim.outputs import write_atomic, write_text
 
 SCENARIO_FILE, VOLUME_FILE, STAFF_FILE = "scenario.yaml", "volumes.csv", "staff.csv"
@@ -71,8 +71,8 @@ def scenario_dict(cal: Calibration, out: Path) -> dict[str, Any]:
                 handle[ch] = {"dist": "empirical", "file": str(out / f"handle_{tier}_{ch}.csv")}
             elif fit is not None:
                 handle[ch] = fit.chosen.spec()
-            else:  # answered nowhere at this tier (every leg abandoned): a placeholder the report flags
-                handle[ch] = {"dist": "exponential", "mean_s": 300.0}
+            else:  # answered nowhere at this tier: a placeholder, listed in cal.notes
+                handle[ch] = dict(PLACEHOLDER_HANDLE)
         last = k == len(cal.tiers) - 1
         resolution = cal.last_resolution if last else cal.resolution.get(tier)
         tiers[tier] = {
