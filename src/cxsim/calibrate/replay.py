@@ -139,8 +139,9 @@ def actual_intervals(data: LogData, scenario: Scenario) -> pd.DataFrame:
     h = scenario.horizon
     n = data.days * h.intervals_per_day
     first = data.legs[data.legs["leg"] == 0]
+    interval = np.floor(first["queue_entry"].to_numpy() / h.interval_s).astype(np.int64)
+    first, interval = first[interval < n], interval[interval < n]  # as cxsim: queue entries after the horizon end
     channel = data.contacts.set_index("contact")["channel"].reindex(first["contact"]).astype(str).to_numpy()
-    interval = np.floor(first["queue_entry"].to_numpy() / h.interval_s).astype(np.int64).clip(0, n - 1)
     answered = first["outcome"].isin(["answered", "escalated"]).to_numpy()
     wait = np.where(answered, first["answer"] - first["queue_entry"], first["end"] - first["queue_entry"])
     starts = np.arange(n) * h.interval_s
