@@ -117,10 +117,14 @@ def volume_profiles(cal: Calibration) -> str | None:
             where="post",
             color=FITTED,
             lw=1.4,
-            label="volume file (same-weekday mean)",
+            label="volume file",
         )
         est = vol.per_day[name]
-        ax.set_title(f"{name}: {est.value:,.0f} first contacts a day [{est.low:,.0f}, {est.high:,.0f}]", fontsize=9)
+        ax.set_title(
+            f"{name}: {est.value:,.0f} first contacts a day [{est.low:,.0f}, {est.high:,.0f}]; "
+            f"profile pooled over {vol.pooled_over}",
+            fontsize=9,
+        )
         ax.set_ylabel("per interval")
     axes[-1].set_xlabel(f"hours from {vol.starts[0]:%a %d %b %Y %H:%M}")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper right", ncol=2)
