@@ -251,3 +251,33 @@ def test_logged_handle_times_reach_the_world(generated_log: Path, truth: Truth, 
     assert known.sum() == len(served)
     np.testing.assert_allclose(np.sort(draws.handle[0][known]), logged, rtol=1e-6)
     assert np.isfinite(draws.handle[0][arrivals.channel == scn.channel_index("voice")]).all()
+
+
+def test_volume_profile_pools_same_weekdays_or_kinds_of_day(tmp_path: Path):
+    """Two weeks: each interval is its same-weekday mean. A few days: each day keeps its total, shaped by
+    the pooled profile (so a day's expected volume sums to what it logged)."""
+    small = Truth(days=14, per_day={"voice": 200.0, "chat": 100.0}, staff={"tier1": 6, "tier2": 2})
+    legs, contacts = generate(small, seed=4)
+    path = tmp_path / "two_weeks.csv"
+    to_log(small, legs, contacts, layout="leg", times="epoch").to_csv(path, index=False)
+    data = read_log(path, LogSpec(timezone=small.timezone, format="leg"))
+    first = ~calibrate(data, Settings()).recontacts.is_recontact
+    from cxsim.calibrate.volume import volume
+
+    vol = volume(data, first, 30)
+    assert vol.pooled_over == "the same weekday"
+    observed = vol.observed["voice"].reshape(14, 48)
+    np.testing.assert_allclose(vol.expected["voice"].reshape(14, 48)[:7], (observed[:7] + observed[7:]) / 2)
+    few = dataclasses.replace(data, days=3, contacts=data.contacts[data.contacts["arrival"] < 3 * 86400])
+    vol = volume(few, np.ones(len(few.contacts), bool), 30)
+    assert vol.pooled_over.startswith("the same kind of day")
+    np.testing.assert_allclose(
+        vol.expected["voice"].reshape(3, 48).sum(axis=1), vol.observed["voice"].reshape(3, 48).sum(axis=1)
+    )
+    assert (
+        np.ptp(
+            vol.expected["voice"].reshape(3, 48) / vol.expected["voice"].reshape(3, 48).sum(axis=1, keepdims=True),
+            axis=0,
+        ).max()
+        < 1e-12
+    )
