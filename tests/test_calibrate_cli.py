@@ -11,6 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cxsim.cli import preflight, register_configs
+from cxsim.errors import ConfigError
+
 DATA = Path(__file__).parent / "data"
 _BESIDE = Path(sys.executable).with_name("cxsim")
 CXSIM = str(_BESIDE) if _BESIDE.is_file() else shutil.which("cxsim") or "cxsim"
@@ -106,16 +109,20 @@ def test_a_bad_log_prints_one_line_exits_2_and_writes_nothing(tmp_path: Path):
         f"(got answer 2026-03-01 23:00:00.000+0100 < arrival {frame.loc[3, 'arrival'].replace('T', ' ')}+0100)"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inputs"]
-    missing = cxsim(tmp_path, "calibrate", f"hydra.run.dir={tmp_path / 'out'}")
-    assert missing.returncode == 2 and missing.stderr.startswith("cxsim: error: log: is required")
 
 
-def test_a_roster_without_a_tier_column_stops_before_anything_is_written(tmp_path: Path):
-    roster = tmp_path / "inputs" / "roster.csv"
-    roster.parent.mkdir()
+def test_preflight_rejects_a_missing_log_and_a_bad_roster(tmp_path: Path):
+    """The pre-flight check (what the command runs before Hydra makes a run directory) names the key."""
+    register_configs()
+    with pytest.raises(ConfigError, match="is required: cxsim calibrate log=PATH") as err:
+        preflight("calibrate", [], False, None)
+    assert err.value.key == "log"
+    roster = tmp_path / "roster.csv"
     roster.write_text("interval_start,tier1\n2026-03-02 00:00,4\n")
     args = [a for a in SAMPLE if not a.startswith("calibrate.roster")]
-    done = cxsim(tmp_path, "calibrate", *args, f"calibrate.roster={roster}", f"hydra.run.dir={tmp_path / 'out'}")
-    assert done.returncode == 2
-    assert done.stderr.startswith("cxsim: error: calibrate.roster: has no column 'tier2'")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["inputs"]
+    with pytest.raises(ConfigError, match="has no column 'tier2'") as err:
+        preflight("calibrate", [*args, f"calibrate.roster={roster}"], False, None)
+    assert err.value.key == "calibrate.roster"
+    with pytest.raises(ConfigError) as err:
+        preflight("replay", [*SAMPLE, "replay.handle_times=actual"], False, None)
+    assert err.value.key == "replay.handle_times"
