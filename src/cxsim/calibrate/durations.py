@@ -65,7 +65,8 @@ class FitResult:
     km_high: np.ndarray | None = None
 
 
-def _frozen(family: str, log_mean: float, log_cv: float):
+def _frozen(family: str, log_mean: float, log_cv: float) -> stats.distributions.rv_frozen:
+    """The scipy distribution of a family with the given log mean and log cv (for curves and survival)."""
     mean = math.exp(log_mean)
     if family == "exponential":
         return stats.expon(scale=mean)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib
 import numpy as np
+import pandas as pd
 
 from cxsim.calibrate.calibration import Calibration
 from cxsim.calibrate.durations import FitResult
 from cxsim.report.figures import DPI, STYLE, figure, styled, to_uri
+from cxsim.scenario import Scenario
 
 OBSERVED, FITTED, BAND = "#4a5568", "#c0392b", "#cbd5e0"
 FAMILY_STYLE = {"exponential": ":", "lognormal": "--", "gamma": "-."}
@@ -147,7 +151,7 @@ def staffing_profile(cal: Calibration) -> str | None:
     return to_uri(fig)
 
 
-def replay_figure(per_interval, scenario, path) -> None:
+def replay_figure(per_interval: pd.DataFrame, scenario: Scenario, path: Path) -> None:
     """Simulated (mean and the interval where one day falls) against actual, per interval: SL, ASA and
     abandonment per channel, occupancy per tier; saved as PNG at `path`."""
     with matplotlib.rc_context(STYLE):

@@ -33,7 +33,9 @@ class Recontacts:
     delays: np.ndarray  # observed comeback delays after abandoned contacts (s)
 
 
-def _cure_fit(what: str, observed: np.ndarray, followed: np.ndarray, mean: float | None = None):
+def _cure_fit(
+    what: str, observed: np.ndarray, followed: np.ndarray, mean: float | None = None
+) -> tuple[Estimate, Estimate | None] | None:
     """ML of (p, delay mean) from delays (followed) and follow-up times without a comeback.
 
     With `mean` given only p is fitted. Returns (p, mean) Estimates, or None without events."""
