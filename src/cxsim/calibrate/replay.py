@@ -140,7 +140,8 @@ def actual_intervals(data: LogData, scenario: Scenario) -> pd.DataFrame:
     n = data.days * h.intervals_per_day
     first = data.legs[data.legs["leg"] == 0]
     interval = np.floor(first["queue_entry"].to_numpy() / h.interval_s).astype(np.int64)
-    first, interval = first[interval < n], interval[interval < n]  # as cxsim: queue entries after the horizon end
+    inside = (interval < n) & (first["queue_entry"].to_numpy() >= h.warmup_s)  # as cxsim: the horizon, no warm-up
+    first, interval = first[inside], interval[inside]
     channel = data.contacts.set_index("contact")["channel"].reindex(first["contact"]).astype(str).to_numpy()
     answered = first["outcome"].isin(["answered", "escalated"]).to_numpy()
     wait = np.where(answered, first["answer"] - first["queue_entry"], first["end"] - first["queue_entry"])
@@ -189,7 +190,8 @@ def actual_intervals(data: LogData, scenario: Scenario) -> pd.DataFrame:
         staffed = scenario.tiers[k].agents[:n] * h.interval_s
         with np.errstate(invalid="ignore", divide="ignore"):
             add("tier", tier.name, "occupancy", np.where(staffed > 0, busy / staffed, np.nan), staffed)
-    return pd.concat(rows, ignore_index=True)
+    table = pd.concat(rows, ignore_index=True)
+    return table[table["interval_start"] + h.interval_s > h.warmup_s].reset_index(drop=True)
 
 
 def _weighted_days(
