@@ -226,7 +226,8 @@ def compare(actual: pd.DataFrame, sim_reps: pd.DataFrame, day_s: float) -> tuple
     per_interval["error"] = per_interval["simulated"] - per_interval["value"]
     per_interval = per_interval.rename(columns={"value": "actual"})
     # day level: each replication's day KPI, weighted by the simulated weights (offered, answered, staffed)
-    reps = sim.pivot_table(
+    with_answered = pd.concat([sim, sim_reps[(sim_reps["metric"] == "answered") & (sim_reps["scope"] == "channel")]])
+    reps = with_answered.pivot_table(
         index=["replication", "interval_start", "scope", "name"], columns="metric", values="value", observed=True
     ).reset_index()
     sim_w = _sim_weights(reps, weights)
