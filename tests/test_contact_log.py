@@ -140,3 +140,14 @@ def test_unknown_settings_are_rejected():
     with pytest.raises(ConfigError) as err:
         read_log(DATA / "sample_contact_log.csv", LogSpec(timezone="Mars/Olympus"))
     assert err.value.key == "calibrate.timezone"
+
+
+def test_an_unparseable_iso_time_names_its_row(tmp_path: Path):
+    frame = pd.read_csv(DATA / "sample_contact_log.csv", dtype=str, keep_default_na=False)
+    frame.loc[9, "queue_entry"] = "2026-03-02 25:61"
+    with pytest.raises(ConfigError) as err:
+        read_log(_write(tmp_path, frame), LogSpec(timezone="Europe/Berlin", format="leg"))
+    assert (
+        err.value.rule
+        == "column 'queue_entry', data row 10: not an ISO date-time or epoch seconds (got '2026-03-02 25:61')"
+    )

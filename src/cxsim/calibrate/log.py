@@ -93,13 +93,13 @@ def _seconds(raw: pd.Series, column: str, timezone: str) -> np.ndarray:
     else:
         text = raw.astype("string").str.strip()
         empty = (text.isna() | (text == "")).to_numpy()
-        numeric = pd.to_numeric(text, errors="coerce")
+        numeric = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         first_cell = _first(~empty)
-        if first_cell is not None and not np.isnan(numeric.iloc[first_cell]):  # epoch seconds (the first cell says)
-            bad = _first(numeric.isna().to_numpy() & ~empty)
+        if first_cell is not None and not np.isnan(numeric[first_cell]):  # epoch seconds (the first cell says)
+            bad = _first(np.isnan(numeric) & ~empty)
             if bad is not None:
                 raise _fail(column, bad, f"not an ISO date-time or epoch seconds (got '{text.iloc[bad]}')")
-            return numeric.to_numpy(dtype=float, na_value=np.nan)
+            return numeric
         try:
             parsed = pd.to_datetime(text.where(~empty), errors="coerce", format="ISO8601")
         except ValueError:  # mixed UTC offsets: read them all as UTC
