@@ -100,10 +100,12 @@ class TierState:
 class World:
     """One replication of a scenario: build, run to completion, return the records."""
 
-    def __init__(self, scenario: Scenario, streams: Streams, source: ContactSource = model_contacts) -> None:
+    def __init__(
+        self, scenario: Scenario, streams: Streams, contact_source: ContactSource = model_contacts
+    ) -> None:
         self.scenario = scenario
         self.streams = streams
-        self.source = source
+        self.contact_source = contact_source
         self.env = simpy.Environment()
         self.policy = scenario.policy
         self.select = getattr(self.policy, "select", None)
@@ -129,7 +131,7 @@ class World:
         """Draw first contacts and their attributes; keep them as compact per-contact columns
         (8-byte floats for times, 4-byte floats for durations and coins, small ints for codes)."""
         scn = self.scenario
-        arr, draws = self.source(scn, self.streams)
+        arr, draws = self.contact_source(scn, self.streams)
         n = len(arr)
         self.arrival, self.bot_time = packed("d", arr.time), packed("d", draws.bot_time)
         self.channel, self.intent, self.segment = (
