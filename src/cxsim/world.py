@@ -100,9 +100,7 @@ class TierState:
 class World:
     """One replication of a scenario: build, run to completion, return the records."""
 
-    def __init__(
-        self, scenario: Scenario, streams: Streams, contact_source: ContactSource = model_contacts
-    ) -> None:
+    def __init__(self, scenario: Scenario, streams: Streams, contact_source: ContactSource = model_contacts) -> None:
         self.scenario = scenario
         self.streams = streams
         self.contact_source = contact_source
