@@ -125,8 +125,6 @@ def test_distribution_keys_and_defaults() -> None:
 
 def test_every_satisfaction_coefficient_is_named() -> None:
     """The coefficients row names every coefficient the default model accepts."""
-    cell_row = next(
-        line for line in PAGE.read_text().splitlines() if line.startswith("| `satisfaction.coefficients.<")
-    )
+    cell_row = next(line for line in PAGE.read_text().splitlines() if line.startswith("| `satisfaction.coefficients.<"))
     for f in dataclasses.fields(DefaultCoefficients):
         assert re.search(rf"\b{f.name}\b", cell_row), f"name satisfaction coefficient '{f.name}' in docs/reference.md"

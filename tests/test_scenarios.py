@@ -92,9 +92,9 @@ def test_email_heavy_backlog_builds_overnight_and_drains() -> None:
     scn = cxsim.load_scenario("email_heavy")
     res = cxsim.simulate(scn, replications=1, seed=1)
     iv = res.intervals
-    backlog = iv[(iv.scope == "channel") & (iv.name == "email") & (iv.metric == "backlog")].set_index(
-        "interval_start"
-    )["mean"]
+    backlog = iv[(iv.scope == "channel") & (iv.name == "email") & (iv.metric == "backlog")].set_index("interval_start")[
+        "mean"
+    ]
     day2 = 86400.0
     # backlog at the end of the 07:30 interval (i.e. at 08:00) and of the 13:30 one
     assert backlog[day2 + 7.5 * 3600] > 100

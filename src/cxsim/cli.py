@@ -1,4 +1,5 @@
-"""The `cxsim` command: a thin Hydra app over `cxsim.app.run` (and `cxsim report`, `cxsim staff`).
+"""The `cxsim` command: a thin Hydra app over `cxsim.app.run` (and `cxsim report`, `cxsim staff`,
+`cxsim calibrate`, `cxsim replay`).
 
 Before Hydra starts, the command composes the config for every combination a sweep asks for
 and validates it, so a user mistake prints one line naming the key and the rule, exits 2 and
@@ -226,6 +227,10 @@ def preflight(config_name: str, overrides: list[str], multirun: bool, config_dir
                 from cxsim.planning.app import check_config
 
                 check_config(cfg, scenario)
+            if cfg.get("calibrate") is not None:  # cxsim calibrate / replay: the whole log is checked here
+                from cxsim.calibrate.app import check_config as check_log
+
+                check_log(cfg, scenario)
 
 
 def _task(cfg: DictConfig) -> Any:
@@ -240,6 +245,10 @@ def _task(cfg: DictConfig) -> Any:
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
     try:
+        if cfg.get("calibrate") is not None:  # cxsim calibrate, cxsim replay
+            from cxsim.calibrate.app import run_task as run_calibrate_task
+
+            return run_calibrate_task(cfg, out, list(hc.overrides.task))
         if cfg.get("staffing") is not None or cfg.get("objective") is not None:  # cxsim staff, Optuna
             from cxsim.planning.app import run_task
 
@@ -271,8 +280,8 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.exit(report_main(args[1:]))
     config_name = "config"
-    if args and args[0] == "staff":
-        config_name, args = "staff", args[1:]
+    if args and args[0] in ("staff", "calibrate", "replay"):
+        config_name, args = args[0], args[1:]
     from hydra._internal.utils import get_args_parser
 
     parsed, _ = get_args_parser().parse_known_args(args)

@@ -200,6 +200,28 @@ class ObjectiveConfig:
 
 
 @dataclass
+class CalibrateConfig:
+    """`cxsim calibrate` / `cxsim replay`: how to read the contact log and estimate (docs/calibration.md)."""
+
+    columns: dict[str, str] = field(default_factory=dict)  # cxsim's column name -> the export's
+    timezone: str = "UTC"  # zone of times without an offset; days start at its midnight
+    format: str = "contact"  # contact: one row per contact | leg: one row per contact and tier
+    interval_min: int = 30
+    roster: str | None = None  # CSV of heads per interval and tier; null: agents seen busy in the log
+    deferred: list[str] = field(default_factory=lambda: ["email"])  # channels answered from a backlog
+    recontact_window_h: float = 72.0  # same customer back within this long after a contact's end
+    handle_times: str = "fitted"  # fitted | empirical
+    name: str = "calibrated"  # the written scenario's name
+
+
+@dataclass
+class ReplayConfig:
+    """`cxsim replay`: what the trace fixes besides the logged arrivals."""
+
+    handle_times: str = "model"  # model: drawn from the scenario | logged: each leg's logged handle time
+
+
+@dataclass
 class RunConfig(ScenarioConfig):
     """A scenario plus how to run it: the schema of the `cxsim` command's config."""
 
@@ -211,9 +233,24 @@ class RunConfig(ScenarioConfig):
     report: ReportConfig = field(default_factory=ReportConfig)
     staffing: StaffingConfig | None = None  # set by configs/staff.yaml (`cxsim staff`)
     objective: ObjectiveConfig | None = None  # set by configs/optuna/*: the job returns a float
+    log: str | None = None  # the contact log of `cxsim calibrate` and `cxsim replay`
+    calibrate: CalibrateConfig | None = None  # set by configs/calibrate.yaml
+    replay: ReplayConfig | None = None  # set by configs/replay.yaml
 
 
-RUN_KEYS = ("replications", "seed", "workers", "progress", "output", "report", "staffing", "objective")
+RUN_KEYS = (
+    "replications",
+    "seed",
+    "workers",
+    "progress",
+    "output",
+    "report",
+    "staffing",
+    "objective",
+    "log",
+    "calibrate",
+    "replay",
+)
 
 
 def check_run_settings(replications: int, workers: int, seed: int) -> None:

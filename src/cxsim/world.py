@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import deque
+from collections.abc import Callable
 from math import inf
 
 import numpy as np
@@ -19,12 +20,21 @@ import simpy
 from simpy.events import NORMAL, Event
 
 from cxsim.attendance import floor_agents
-from cxsim.contacts import Draws, draw_attributes, generate_arrivals
+from cxsim.contacts import Arrivals, Draws, draw_attributes, generate_arrivals
 from cxsim.records import ABANDONED, ESCALATED, RESOLVED, UNRESOLVED, Records, column, packed
 from cxsim.scenario import Scenario
 from cxsim.streams import Streams
 
 RECONTACT_BATCH = 64  # recontact attributes drawn this many at a time per (channel, intent)
+
+ContactSource = Callable[[Scenario, Streams], tuple[Arrivals, Draws]]
+
+
+def model_contacts(scenario: Scenario, streams: Streams) -> tuple[Arrivals, Draws]:
+    """First contacts as the scenario's model draws them: the default source of a World
+    (`cxsim replay` passes one that yields a log's arrivals instead)."""
+    arr = generate_arrivals(scenario, streams)
+    return arr, draw_attributes(scenario, streams, arr.channel, arr.intent)
 
 
 class _Call(Event):
@@ -90,9 +100,10 @@ class TierState:
 class World:
     """One replication of a scenario: build, run to completion, return the records."""
 
-    def __init__(self, scenario: Scenario, streams: Streams) -> None:
+    def __init__(self, scenario: Scenario, streams: Streams, contact_source: ContactSource = model_contacts) -> None:
         self.scenario = scenario
         self.streams = streams
+        self.contact_source = contact_source
         self.env = simpy.Environment()
         self.policy = scenario.policy
         self.select = getattr(self.policy, "select", None)
@@ -118,8 +129,7 @@ class World:
         """Draw first contacts and their attributes; keep them as compact per-contact columns
         (8-byte floats for times, 4-byte floats for durations and coins, small ints for codes)."""
         scn = self.scenario
-        arr = generate_arrivals(scn, self.streams)
-        draws = draw_attributes(scn, self.streams, arr.channel, arr.intent)
+        arr, draws = self.contact_source(scn, self.streams)
         n = len(arr)
         self.arrival, self.bot_time = packed("d", arr.time), packed("d", draws.bot_time)
         self.channel, self.intent, self.segment = (
@@ -560,4 +570,4 @@ def simulate_replication(scenario: Scenario, seed: int, replication: int) -> Rec
     return World(scenario, Streams(seed, replication)).run()
 
 
-__all__ = ["World", "simulate_replication"]
+__all__ = ["ContactSource", "World", "model_contacts", "simulate_replication"]
