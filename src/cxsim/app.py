@@ -16,7 +16,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from cxsim.paths import scenarios_dir
 from cxsim.scenario import Scenario, compile_scenario, omegaconf_error
-from cxsim.schema import RUN_KEYS, RunConfig, check_run_settings
+from cxsim.schema import RUN_KEYS, RunConfig, check_run_settings, check_staffing_mode
 
 if TYPE_CHECKING:  # imported in run(): validating a config needs neither pandas nor scipy
     from cxsim.experiment import Results
@@ -30,6 +30,7 @@ def scenario_from_config(cfg: DictConfig) -> Scenario:
 def check_run_keys(cfg: DictConfig) -> None:
     """Rules for the run settings that the schema's types cannot express."""
     check_run_settings(cfg.replications, cfg.workers, cfg.seed)
+    check_staffing_mode(cfg)
 
 
 def check_keys(cfg: DictConfig) -> None:

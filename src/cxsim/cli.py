@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from cxsim.errors import ConfigError
 from cxsim.paths import configs_dir, scenarios_dir
+from cxsim.schema import planned
 
 MAX_PREFLIGHT_JOBS = 1000
 USER_ERROR = 2
@@ -222,7 +223,7 @@ def preflight(config_name: str, overrides: list[str], multirun: bool, config_dir
                 except Exception:  # find the override to blame, with the same message Hydra would give
                     raise _blame(config_name, [*base, *post], extra) from None
             scenario = validate(cfg)
-            if cfg.get("staffing") is not None or cfg.get("objective") is not None:
+            if planned(cfg) or cfg.get("objective") is not None:
                 from cxsim.planning.app import check_config
 
                 check_config(cfg, scenario)
@@ -240,7 +241,7 @@ def _task(cfg: DictConfig) -> Any:
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
     try:
-        if cfg.get("staffing") is not None or cfg.get("objective") is not None:  # cxsim staff, Optuna
+        if planned(cfg) or cfg.get("objective") is not None:  # staffing.mode=plan (cxsim staff), Optuna
             from cxsim.planning.app import run_task
 
             return run_task(cfg, out, list(hc.overrides.task))
