@@ -241,11 +241,11 @@ def _task(cfg: DictConfig) -> Any:
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
     try:
-        if planned(cfg) or cfg.get("objective") is not None:  # staffing.mode=plan (cxsim staff), Optuna
+        if cfg.get("objective") is not None or (planned(cfg) and hc.job.config_name == "staff"):  # Optuna, cxsim staff
             from cxsim.planning.app import run_task
 
             return run_task(cfg, out, list(hc.overrides.task))
-        return run(cfg, out, list(hc.overrides.task))
+        return run(cfg, out, list(hc.overrides.task))  # plans first with staffing.mode=plan
     except Exception as exc:
         if hc.mode == RunMode.MULTIRUN:  # keep the sweep going; the summary reports the failure
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"

@@ -235,20 +235,41 @@ def _diff(a: Any, b: Any, prefix: str = "") -> list[tuple[str, Any, Any]]:
     return [] if a == b else [(prefix, a, b)]
 
 
-def _key_label(key: str) -> str:
-    parts = key.split(".")
-    return ".".join(parts[-3:]) if key.startswith(("bot.channels.", "satisfaction.coefficients.")) else short_key(key)
+def _staff_change(base: Run, run: Run, tier: str) -> str:
+    """A tier's staffing change as the paid hours it buys (a roster is too long to read)."""
+    a, b = base.mean("paid_hours", "tier", tier), run.mean("paid_hours", "tier", tier)
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return f"tiers.{tier}.staff changed"
+    change = f" ({(b - a) / a:+.0%})" if a else ""
+    return f"tiers.{tier}.staff: paid hours {a:,.0f} → {b:,.0f}{change}"
 
 
-def config_changes(base: Run, run: Run, limit: int = 6) -> list[str]:
-    """What differs between two scenarios' settings, at most `limit` items."""
+def config_changes(base: Run, run: Run) -> list[str]:
+    """Every setting that differs between two scenarios, by its full key; staff as paid hours.
+
+    Planned jobs (staffing.mode=plan) replace the scenario's staff by the plan: their staff
+    change is the plan's paid hours per tier."""
     if not base.config or not run.config:
         diffs = [(k, base.swept.get(k), v) for k, v in run.swept.items() if base.swept.get(k) != v]
     else:
         diffs = _diff(base.config, run.config)
-    items = [f"{_key_label(k)} {_describe_value(a, b)}" for k, a, b in diffs]
-    if len(items) > limit:
-        items = [*items[:limit], f"and {len(items) - limit} more settings"]
+    items: list[str] = []
+    if base.planned != run.planned:
+        items.append(f"staffing.mode {'plan' if base.planned else 'roster'} → {'plan' if run.planned else 'roster'}")
+    staffed: list[str] = []
+    for key, a, b in diffs:
+        parts = key.split(".")
+        if len(parts) >= 3 and parts[0] == "tiers" and parts[2] == "staff":
+            if parts[1] not in staffed:
+                staffed.append(parts[1])
+            continue
+        items.append(f"{key} {_describe_value(a, b)}")
+    if base.planned and run.planned:
+        tiers = list(dict.fromkeys([*base.tiers, *run.tiers]))
+        moved = [t for t in tiers if base.mean("paid_hours", "tier", t) != run.mean("paid_hours", "tier", t)]
+        items += [_staff_change(base, run, t).replace(f"tiers.{t}.staff", f"planned staff of {t}") for t in moved]
+    else:
+        items += [_staff_change(base, run, t) for t in staffed]
     return items
 
 
