@@ -69,15 +69,16 @@ def fmt_diff(d: Difference, kind: str, unit: str | None = None) -> str:
     """A difference with its interval: percentages in points, money and counts signed."""
     if not math.isfinite(d.delta):
         return "–"
+    sign = "+" if d.delta >= 0 else "−"
     if kind == "pct":
-        text = f"{100 * d.delta:+.1f} pts"
+        text = f"{sign}{100 * abs(d.delta):.1f} pts"
         ci = f" ±{100 * d.ci95:.1f}" if math.isfinite(d.ci95) else ""
     elif kind == "duration":
-        text = ("+" if d.delta >= 0 else "−") + fmt_duration(abs(d.delta), unit)
+        text = sign + fmt_duration(abs(d.delta), unit)
         ci = f" ±{fmt_duration(d.ci95, unit).split(' ')[0]}" if math.isfinite(d.ci95) else ""
     else:
         body = FORMATS["number" if kind == "points" else kind](abs(d.delta))
-        text = ("+" if d.delta >= 0 else "−") + body
+        text = sign + body
         ci = (
             f" ±{FORMATS['number' if kind == 'points' else kind](d.ci95).removesuffix(' h')}"
             if math.isfinite(d.ci95)
