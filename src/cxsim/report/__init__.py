@@ -5,8 +5,7 @@
 `build_report(dirs, out)` reads the result files (data.py), draws the figures with matplotlib
 (figures.py, embedded as PNG data URIs), builds the tables (compare.py: every difference to the
 baseline with its paired or independent interval, stats.py), words the comparison (story.py,
-changes.py) and renders
-templates/report.html.j2 with jinja2. The page loads nothing from elsewhere: no scripts, fonts,
+changes.py) and renders templates/report.html.j2 with jinja2. The page loads nothing from elsewhere: no scripts, fonts,
 stylesheets or images outside the file. docs/report.md explains how to read it.
 """
 
@@ -105,8 +104,7 @@ def build_report(
         "intents": figures.intents(runs, cols, b),
         "notes": notes,
         "sla": [
-            (ch, runs[b].sla(ch), fmt_duration(float(runs[b].sla(ch).get("answer_within_s", 20))))
-            for ch in channels
+            (ch, runs[b].sla(ch), fmt_duration(float(runs[b].sla(ch).get("answer_within_s", 20)))) for ch in channels
         ],
     }
     html = _template().render(**context)

@@ -138,13 +138,12 @@ def economics_specs(runs: Sequence[Run], group: str = "Cost") -> list[Spec]:
     """Paid hours, FTE and cost per tier, bot cost, total and per resolved issue (with the currency)."""
     tiers = list(dict.fromkeys(t for r in runs for t in r.tiers))
     cur = _cur(runs[0].currency)
-    fte = runs[0].fte_hours / max(runs[0].horizon[1] - runs[0].horizon[0], 1.0) * 86400.0
     specs: list[Spec] = []
     for t in tiers:
         specs += [
             Spec(group, f"Paid hours — {t}", "paid_hours", "tier", t, "hours", "low", "scheduled heads × hours"),
             Spec(group, f"FTE — {t}", "paid_hours", "tier", t, "fte", "low",
-                 f"paid hours / {fte:g} h a day", per_fte=True),
+                 f"paid hours / {runs[0].fte_hours_per_day:g} h a day", per_fte=True),
             Spec(group, f"Agent cost — {t}{cur}", "cost_total", "tier", t, "money0", "low"),
         ]  # fmt: skip
     specs += [

@@ -106,11 +106,14 @@ class Run:
         return str((self.config.get("costs") or {}).get("currency") or "")
 
     @property
+    def fte_hours_per_day(self) -> float:
+        return float((self.config.get("costs") or {}).get("fte_hours_per_day") or 8.0)
+
+    @property
     def fte_hours(self) -> float:
         """Paid hours of one full-time equivalent over the measured horizon (costs.fte_hours_per_day x days)."""
-        per_day = float((self.config.get("costs") or {}).get("fte_hours_per_day") or 8.0)
         warm, end = self.horizon
-        return per_day * (end - warm) / 86400.0
+        return self.fte_hours_per_day * (end - warm) / 86400.0
 
     def names(self, scope: str) -> list[str]:
         """Names in a scope (channels, tiers, intents), in the order the run wrote them."""

@@ -11,6 +11,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from cxsim.report.changes import config_changes
 from cxsim.report.compare import Spec, difference, meets_every_target, methods, sla_verdict, starred, tone
 from cxsim.report.data import Run
@@ -133,8 +135,6 @@ def stories(runs: Sequence[Run], baseline: int, cols: Sequence[str]) -> list[Sto
 
 def _winner(runs: Sequence[Run], spec: Spec, what: str, currency: str) -> str | None:
     """`what: X (value)` when one target-meeting scenario beats every other beyond noise."""
-    import numpy as np
-
     means = np.asarray([r.mean(spec.metric, spec.scope, spec.name) for r in runs], dtype=float)
     best = starred(runs, spec, means)
     eligible = [r for r, m in zip(runs, means, strict=True) if math.isfinite(m) and meets_every_target(r)]
