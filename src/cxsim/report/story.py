@@ -200,6 +200,6 @@ def findings(runs: Sequence[Run], baseline: int) -> list[str]:
             lines.append(
                 f"{run.label} against {base.label} at equal service: paid hours {fmt_diff(hours, 'hours')} "
                 f"({per_tier}); total cost {fmt_diff(cost, 'money0')}{' ' + currency if currency else ''} "
-                f"({rel:+.1%})."
+                f"({f'{rel:+.1%}'.replace('-', '−')})."
             )
     return lines
