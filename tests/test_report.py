@@ -108,7 +108,7 @@ def test_run_directories_compare_against_the_scenario_named_baseline(tmp_path: P
     assert re.search(r"baseline<span class=\"tag\">baseline</span>", html)
     assert "intents.order_status.bot_containment 0.6 → 0.8" in html
     assert "bot.handle_time.mean_s 90 → 120" in html  # the full key: not agent handle time
-    assert "cost per contact" in html and "projected CSAT" in html
+    assert "cost per resolved issue" in html and "projected CSAT" in html
     assert len(images(html)) >= 9
 
 
