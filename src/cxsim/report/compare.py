@@ -173,6 +173,11 @@ def headline_specs(runs: Sequence[Run], baseline: int) -> list[Spec]:
                  f"target {target:.0%} within {within} ({formula})", target)
         )  # fmt: skip
     for ch in channels:
+        specs.append(
+            Spec("Service", f"Days meeting the target — {ch}", "p_meet_sla", "channel", ch, "pct", "high",
+                 "share of replication-days at or above the SL target (± covers the Wilson 95% interval)")
+        )  # fmt: skip
+    for ch in channels:
         realtime = base.sla(ch).get("mode", "realtime") == "realtime"
         specs.append(
             Spec("Service", f"{'ASA' if realtime else 'Mean time to answer'} — {ch}", "asa_s", "channel", ch,

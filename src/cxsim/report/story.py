@@ -36,6 +36,20 @@ class Story:
     verdict: str = ""
 
 
+def days_met(run: Run) -> str:
+    """How often each channel met its SLA, e.g. "voice meets 80/20 on 62% of days." ("" without the metric)."""
+    parts = []
+    for ch in run.channels:
+        share = run.mean("p_meet_sla", "channel", ch)
+        if not math.isfinite(share):
+            continue
+        sla = run.sla(ch)
+        target, within = float(sla.get("target", 0.8)), float(sla.get("answer_within_s", 20))
+        name = f"{100 * target:g}/{within:g}" if within < 3600 else f"{target:.0%} in {within / 3600:g} h"
+        parts.append(f"{ch} meets {name} on {share:.0%} of days")
+    return "; ".join(parts) + "." if parts else ""
+
+
 def comparison_kind(runs: Sequence[Run]) -> tuple[str, str]:
     """("equal service" | "rosters" | "mixed", the sentence saying which comparison this is)."""
     planned = [r for r in runs if r.planned]
@@ -93,7 +107,7 @@ def stories(runs: Sequence[Run], baseline: int, cols: Sequence[str]) -> list[Sto
             if not missed
             else f"Misses the service-level target on {', '.join(missed)}."
         )
-        story = Story(run.label, cols[i], i == baseline, [], verdict=verdict)
+        story = Story(run.label, cols[i], i == baseline, [], verdict=" ".join(filter(None, [verdict, days_met(run)])))
         if i == baseline:
             story.effects.append(
                 Change(
@@ -162,6 +176,8 @@ def findings(runs: Sequence[Run], baseline: int) -> list[str]:
         )
         missed = ", ".join(sla_verdict(run)[1]) or "in some intervals"
         lines.append("Meets every service-level target." if meets_every_target(run) else f"Misses a target: {missed}.")
+        if days_met(run):
+            lines.append(days_met(run))
         return lines
     paired, independent = methods(runs, baseline)
     if paired and not independent:
