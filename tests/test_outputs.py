@@ -33,12 +33,14 @@ def test_write_atomic_never_leaves_a_partial_file(tmp_path: Path) -> None:
 
 
 def test_write_results_layout(tmp_path: Path) -> None:
-    """write_results writes the four tables (five with contacts) from the Python API too."""
+    """write_results writes the five tables (six with contacts) from the Python API too; replications.csv
+    holds every replication's value of every summary KPI, whose mean is summary.csv's."""
     scn = cxsim.load_scenario("mmc", overrides=["horizon.days=0.25", "horizon.warmup_min=0"])
     res = cxsim.simulate(scn, replications=2, seed=3, contacts=True)
     written = write_results(res, tmp_path, overrides=["tiers.tier1.staff=10"])
     assert {p.name for p in written.values()} == {
         "summary.csv",
+        "replications.csv",
         "intervals.csv",
         "config.yaml",
         "summary.json",
@@ -50,6 +52,10 @@ def test_write_results_layout(tmp_path: Path) -> None:
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert len(summary) == len(res.summary) and list(summary.columns) == list(res.summary.columns)
     assert OmegaConf.load(tmp_path / "config.yaml").name == "mmc"
+    reps = pd.read_csv(tmp_path / "replications.csv")
+    assert sorted(reps["replication"].unique()) == [0, 1]
+    offered = reps[(reps.scope == "overall") & (reps.metric == "offered")]["value"]
+    assert offered.mean() == pytest.approx(res.kpi("offered"))
 
 
 def _job(sweep: Path, num: int, overrides: list[str], summary: pd.DataFrame | None, error: str | None) -> None:

@@ -18,7 +18,7 @@ import cxsim
 from cxsim.outputs import write_results
 from cxsim.report import build_report
 from cxsim.report import main as report_main
-from cxsim.report.compare import config_changes
+from cxsim.report.changes import config_changes
 from cxsim.report.data import load_runs
 from cxsim.report.figures import pareto
 
@@ -70,8 +70,10 @@ def test_sweep_report_has_every_section(sweep_report: Path) -> None:
     # 1 intraday (one channel), occupancy, outcome bars, 2 flows, distribution, bars, frontier
     assert len(srcs) == 8
     assert all(src.startswith("data:image/png;base64,") and len(src) > 5000 for src in srcs)
-    assert 'class="best"' in html  # the best value per row is marked
-    assert "Against the baseline:" in html and "tier1.staff 9 → 11 (+22%)" in html
+    # 9 and 11 agents at 2 replications: neither meets every target, so no ★ and no winner
+    assert 'class="best"' not in html and "no winner is named" in html
+    assert "AT THE ROSTERS" in html.upper() and "paired 95% intervals" in html
+    assert "Against the baseline:" in html and "tiers.tier1.staff: paid hours 99 → 121 (+22%)" in html
     assert "Projected CSAT against cost per contact" not in html or "frontier" in html
 
 
@@ -104,8 +106,9 @@ def test_run_directories_compare_against_the_scenario_named_baseline(tmp_path: P
     for section in (*SECTIONS, "intents"):
         assert f'<section id="{section}">' in html, section
     assert re.search(r"baseline<span class=\"tag\">baseline</span>", html)
-    assert "order_status.bot_containment 0.6 → 0.8" in html
-    assert "cost per contact" in html and "projected CSAT" in html
+    assert "intents.order_status.bot_containment 0.6 → 0.8" in html
+    assert "bot.handle_time.mean_s 90 → 120" in html  # the full key: not agent handle time
+    assert "cost per resolved issue" in html and "projected CSAT" in html
     assert len(images(html)) >= 9
 
 
@@ -156,7 +159,7 @@ def test_pareto_frontier() -> None:
 
 
 def test_config_changes_read_as_settings(tmp_path: Path) -> None:
-    """Lists of staff are summarised by their mean; scalars as before → after."""
+    """Staff is summarised as paid hours; scalars as before → after, by their full key."""
     base = cxsim.simulate(cxsim.load_scenario("mmc", ["horizon.days=0.5"]), replications=1, seed=1)
     staff = "[" + ",".join(["12"] * 24) + "]"
     other = cxsim.simulate(
@@ -168,7 +171,7 @@ def test_config_changes_read_as_settings(tmp_path: Path) -> None:
     write_results(other, tmp_path / "b")
     runs, _ = load_runs([tmp_path / "a", tmp_path / "b"])
     changes = config_changes(runs[0], runs[1])
-    assert changes == ["tier1.staff mean 10.0 → 12.0 per interval (+20%)", "agent_hour.tier1 30 → 40 (+33%)"]
+    assert changes == ["costs.agent_hour.tier1 30 → 40 (+33%)", "tiers.tier1.staff: paid hours 110 → 132 (+20%)"]
 
 
 # ---------------------------------------------------------------- in a real browser

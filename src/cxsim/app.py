@@ -16,7 +16,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from cxsim.paths import scenarios_dir
 from cxsim.scenario import Scenario, compile_scenario, omegaconf_error
-from cxsim.schema import RUN_KEYS, RunConfig, check_run_settings
+from cxsim.schema import RUN_KEYS, RunConfig, check_run_settings, check_staffing_mode, planned
 
 if TYPE_CHECKING:  # imported in run(): validating a config needs neither pandas nor scipy
     from cxsim.experiment import Results
@@ -30,6 +30,7 @@ def scenario_from_config(cfg: DictConfig) -> Scenario:
 def check_run_keys(cfg: DictConfig) -> None:
     """Rules for the run settings that the schema's types cannot express."""
     check_run_settings(cfg.replications, cfg.workers, cfg.seed)
+    check_staffing_mode(cfg)
 
 
 def check_keys(cfg: DictConfig) -> None:
@@ -156,16 +157,42 @@ SL_FORMULA_TEXT = {
 }
 
 
+COMPARISON_SEED_OFFSET = 7_919_993  # plan mode: the plan is measured on root seed + this (fresh, shared by every job)
+
+
+def plan_first(cfg: DictConfig, scenario: Scenario, out_dir: Path) -> tuple[Scenario, int, int, str]:
+    """staffing.mode=plan: plan the staffing with `cxsim staff`'s planner, save the plan into `out_dir`.
+
+    Returns the scenario staffed by the plan and the seed and replications to measure it on: the
+    same fresh seeds for every job with the same root seed, so planned scenarios compare paired
+    (common random numbers) whatever each plan's search and check went through."""
+    from cxsim.planning import plan_staffing
+    from cxsim.planning.app import settings_from_config
+
+    settings = settings_from_config(cfg)
+    log = (lambda msg: print(msg, file=sys.stderr, flush=True)) if cfg.progress else None
+    plan = plan_staffing(
+        scenario, replications=cfg.replications, seed=cfg.seed, workers=cfg.workers, log=log, **vars(settings)
+    )
+    plan.save(out_dir)
+    replications = settings.check_replications or 4 * cfg.replications
+    return plan.planned, cfg.seed + COMPARISON_SEED_OFFSET, replications, plan.describe()
+
+
 def run(cfg: DictConfig, out_dir: Path, overrides: Sequence[str] = (), stream: TextIO = sys.stdout) -> Results:
-    """Validate, simulate, write the result files into `out_dir` and print the headline table."""
+    """Validate, simulate (after planning the staffing when staffing.mode=plan), write the result
+    files into `out_dir` and print the headline table."""
     from cxsim.experiment import simulate
     from cxsim.outputs import write_results
 
     scenario = validate(cfg)
+    seed, replications, described = cfg.seed, cfg.replications, ""
+    if planned(cfg):
+        scenario, seed, replications, described = plan_first(cfg, scenario, out_dir)
     results = simulate(
         scenario,
-        replications=cfg.replications,
-        seed=cfg.seed,
+        replications=replications,
+        seed=seed,
         workers=cfg.workers,
         contacts=bool(cfg.output.contacts),
         progress=bool(cfg.progress),
@@ -178,6 +205,8 @@ def run(cfg: DictConfig, out_dir: Path, overrides: Sequence[str] = (), stream: T
 
         build_report([out_dir], out_dir / "report.html")
     print(headline(results), file=stream)
+    if described:
+        print(described, file=stream)
     print(f"results: {out_dir}", file=stream)
     return results
 

@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from cxsim.errors import ConfigError
 from cxsim.paths import configs_dir, scenarios_dir
+from cxsim.schema import planned
 
 MAX_PREFLIGHT_JOBS = 1000
 USER_ERROR = 2
@@ -223,7 +224,7 @@ def preflight(config_name: str, overrides: list[str], multirun: bool, config_dir
                 except Exception:  # find the override to blame, with the same message Hydra would give
                     raise _blame(config_name, [*base, *post], extra) from None
             scenario = validate(cfg)
-            if cfg.get("staffing") is not None or cfg.get("objective") is not None:
+            if planned(cfg) or cfg.get("objective") is not None:
                 from cxsim.planning.app import check_config
 
                 check_config(cfg, scenario)
@@ -249,11 +250,11 @@ def _task(cfg: DictConfig) -> Any:
             from cxsim.calibrate.app import run_task as run_calibrate_task
 
             return run_calibrate_task(cfg, out, list(hc.overrides.task))
-        if cfg.get("staffing") is not None or cfg.get("objective") is not None:  # cxsim staff, Optuna
+        if cfg.get("objective") is not None or (planned(cfg) and hc.job.config_name == "staff"):  # Optuna, cxsim staff
             from cxsim.planning.app import run_task
 
             return run_task(cfg, out, list(hc.overrides.task))
-        return run(cfg, out, list(hc.overrides.task))
+        return run(cfg, out, list(hc.overrides.task))  # plans first with staffing.mode=plan
     except Exception as exc:
         if hc.mode == RunMode.MULTIRUN:  # keep the sweep going; the summary reports the failure
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"

@@ -77,6 +77,7 @@ def cost_tables(
             "cost_total": total,
             "cost_agents": np.asarray([agents.sum()]),
             "cost_bot": np.asarray([bot.sum()]),
+            "paid_hours": np.asarray([hours.sum()]),
             "cost_per_contact": _ratio(total, np.asarray([arrivals.sum()])),
             "cost_per_resolved": _ratio(total, np.asarray([resolved.sum()])),
         },

@@ -19,6 +19,7 @@ import yaml
 from cxsim.experiment import Results
 
 SUMMARY_FILE, INTERVALS_FILE, DIGEST_FILE = "summary.csv", "intervals.csv", "summary.json"
+REPLICATIONS_FILE = "replications.csv"  # every summary KPI of every replication: paired differences need them
 CONFIG_FILE, CONTACTS_FILE = "config.yaml", "contacts.parquet"
 
 
@@ -76,10 +77,12 @@ def digest(results: Results, overrides: Sequence[str] = ()) -> dict[str, Any]:
 def write_results(
     results: Results, out_dir: Path, config: Mapping[str, Any] | None = None, overrides: Sequence[str] = ()
 ) -> dict[str, Path]:
-    """Write summary.csv, intervals.csv, summary.json, config.yaml (and contacts.parquet) into `out_dir`."""
+    """Write summary.csv, replications.csv, intervals.csv, summary.json, config.yaml (and contacts.parquet)."""
     out_dir = Path(out_dir)
+    per_rep = results.per_replication[["replication", "scope", "name", "metric", "value"]]
     written = {
         "summary": write_atomic(out_dir / SUMMARY_FILE, lambda p: results.summary.to_csv(p, index=False)),
+        "replications": write_atomic(out_dir / REPLICATIONS_FILE, lambda p: per_rep.to_csv(p, index=False)),
         "intervals": write_atomic(out_dir / INTERVALS_FILE, lambda p: results.intervals.to_csv(p, index=False)),
         "config": write_text(
             out_dir / CONFIG_FILE, yaml.safe_dump(dict(config or results.scenario.config), sort_keys=False)

@@ -409,6 +409,7 @@ def compile_scenario(cfg: Any, base_dir: Path | None = None) -> Scenario:
         )
 
     agent_cost = dict(cfg.costs.agent_hour)
+    _non_negative(cfg.costs.get("fte_hours_per_day", 8.0), "costs.fte_hours_per_day", strict=True)
     for tname in agent_cost:
         if tname not in tier_names:
             raise ConfigError(f"costs.agent_hour.{tname}", f"is not a tier ({', '.join(tier_names)})")

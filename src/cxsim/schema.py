@@ -129,10 +129,12 @@ class SatisfactionConfig:
 
 @dataclass
 class CostConfig:
-    """Agent cost per paid hour per tier, bot cost per conversation."""
+    """Agent cost per paid hour per tier, bot cost per conversation, and how the report words them."""
 
     agent_hour: dict[str, float] = field(default_factory=dict)
     bot_contact: float = 0.0
+    currency: str = ""  # e.g. USD, EUR: printed beside every cost in the report ("" prints none)
+    fte_hours_per_day: float = 8.0  # paid hours one full-time equivalent works a day (FTE = paid hours / this / days)
 
 
 @dataclass
@@ -169,8 +171,9 @@ class ReportConfig:
 
 @dataclass
 class StaffingConfig:
-    """`cxsim staff`: how the planner searches (docs/planning.md); null keys take the defaults."""
+    """Whether a job plans its staffing first (`mode`), and how the planner searches (docs/planning.md)."""
 
+    mode: str = "roster"  # roster: simulate the scenario's staff; plan: plan the staffing, report the plan's KPIs
     target: str = "interval"  # interval | day: where each channel's SLA target must hold
     confidence: float = 0.95  # a miss within this one-sided confidence of the noise gets more replications
     max_occupancy: float | None = None
@@ -231,7 +234,7 @@ class RunConfig(ScenarioConfig):
     progress: bool = True
     output: OutputConfig = field(default_factory=OutputConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
-    staffing: StaffingConfig | None = None  # set by configs/staff.yaml (`cxsim staff`)
+    staffing: StaffingConfig | None = None  # configs/config.yaml sets mode roster, configs/staff.yaml mode plan
     objective: ObjectiveConfig | None = None  # set by configs/optuna/*: the job returns a float
     log: str | None = None  # the contact log of `cxsim calibrate` and `cxsim replay`
     calibrate: CalibrateConfig | None = None  # set by configs/calibrate.yaml
@@ -251,6 +254,21 @@ RUN_KEYS = (
     "calibrate",
     "replay",
 )
+STAFFING_MODES = ("roster", "plan")
+
+
+def planned(cfg: Any) -> bool:
+    """A job that plans its staffing first: `staffing.mode: plan` (`cxsim staff` sets it)."""
+    staffing = cfg.get("staffing")
+    return staffing is not None and staffing.get("mode", "roster") == "plan"
+
+
+def check_staffing_mode(cfg: Any) -> None:
+    """`staffing.mode` is roster or plan."""
+    staffing = cfg.get("staffing")
+    mode = "roster" if staffing is None else staffing.get("mode", "roster")
+    if mode not in STAFFING_MODES:
+        raise ConfigError("staffing.mode", f"must be roster or plan (got '{mode}')")
 
 
 def check_run_settings(replications: int, workers: int, seed: int) -> None:

@@ -21,6 +21,7 @@ from cxsim.planning.load import channel_targets
 from cxsim.planning.result import StaffingPlan
 from cxsim.planning.search import Settings, plan_staffing
 from cxsim.scenario import Scenario
+from cxsim.schema import planned
 
 SCOPES = ("overall", "channel", "tier", "intent")
 
@@ -28,6 +29,7 @@ SCOPES = ("overall", "channel", "tier", "intent")
 def settings_from_config(cfg: DictConfig) -> Settings:
     """The `staffing:` block as planner settings, checked (ConfigError names the key)."""
     block = OmegaConf.to_container(cfg.staffing, resolve=True) if cfg.get("staffing") is not None else {}
+    block.pop("mode", None)  # hook for staffing.mode (roster | plan): whether a job plans, not how (cxsim.schema)
     settings = Settings(**block)  # type: ignore[arg-type]
     settings.check()
     return settings
@@ -35,7 +37,7 @@ def settings_from_config(cfg: DictConfig) -> Settings:
 
 def check_config(cfg: DictConfig, scenario: Scenario) -> None:
     """The rules of the `staffing:` and `objective:` blocks that types cannot express (pre-flight)."""
-    if cfg.get("staffing") is not None:
+    if planned(cfg):
         settings = settings_from_config(cfg)
         if cfg.replications < 2:
             raise ConfigError("replications", f"the planner needs >= 2 replications (got {cfg.replications})")
@@ -100,7 +102,7 @@ def run_staffing(
 def run_task(cfg: DictConfig, out_dir: Path, overrides: Sequence[str] = ()) -> Any:
     """One Hydra job with a `staffing:` or `objective:` block: plan (or run), and return the
     objective's value when one is set, else the plan (or Results)."""
-    if cfg.get("staffing") is not None:
+    if planned(cfg):
         plan = run_staffing(cfg, out_dir, overrides)
         results = plan.kpis
         outcome: Any = plan

@@ -3,8 +3,9 @@
     cxsim report RUN_OR_SWEEP_DIR [MORE_DIRS ...] [-o report.html] [--baseline LABEL]
 
 `build_report(dirs, out)` reads the result files (data.py), draws the figures with matplotlib
-(figures.py, embedded as PNG data URIs), words the comparison (compare.py) and renders
-templates/report.html.j2 with jinja2. The page loads nothing from elsewhere: no scripts, fonts,
+(figures.py, embedded as PNG data URIs), builds the tables (compare.py: every difference to the
+baseline with its paired or independent interval, stats.py), words the comparison (story.py,
+changes.py) and renders templates/report.html.j2 with jinja2. The page loads nothing from elsewhere: no scripts, fonts,
 stylesheets or images outside the file. docs/report.md explains how to read it.
 """
 
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cxsim.report.data import ReportInputError, Run, load_runs, pick_baseline
+from cxsim.report.formats import fmt_duration
 
 __all__ = ["ReportInputError", "build_report", "main"]
 
@@ -54,7 +56,7 @@ def build_report(
 ) -> Path:
     """Write one HTML report comparing every scenario in `dirs` (run or sweep directories) to `out`."""
     from cxsim.outputs import write_text
-    from cxsim.report import compare, figures
+    from cxsim.report import compare, figures, story
 
     runs, notes = load_runs(dirs)
     b = pick_baseline(runs, baseline)
@@ -69,15 +71,23 @@ def build_report(
         if uri:
             flows.append(uri)
     distribution = figures.resolution_distribution(runs, cols, b)
+    kind, kind_sentence = story.comparison_kind(runs)
+    paired, independent = compare.methods(runs, b)
     context = {
-        "title": title or ("cxsim: " + " vs ".join(dict.fromkeys(r.scenario for r in runs))),
+        "title": title or ("cxsim: " + " vs ".join(r.label for r in runs)),
+        "kind": kind,
+        "kind_sentence": kind_sentence,
+        "paired": paired,
+        "independent": independent,
+        "currency": runs[b].currency,
+        "equal_service": compare.equal_service_rows(runs, b) if any(r.planned for r in runs) else [],
         "generated": _dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "runs": [_run_facts(r) for r in runs],
         "colours": cols,
         "baseline": b,
         "n": len(runs),
-        "findings": compare.findings(runs, b),
-        "stories": compare.stories(runs, b, cols),
+        "findings": story.findings(runs, b)[1:],  # the first line (the kind of comparison) heads the page
+        "stories": story.stories(runs, b, cols),
         "rows": compare.headline_rows(runs, b),
         "intraday": [(ch, uri) for ch, uri in intraday if uri],
         "interval_min": next(
@@ -94,8 +104,7 @@ def build_report(
         "intents": figures.intents(runs, cols, b),
         "notes": notes,
         "sla": [
-            (ch, runs[b].sla(ch), compare.fmt_duration(float(runs[b].sla(ch).get("answer_within_s", 20))))
-            for ch in channels
+            (ch, runs[b].sla(ch), fmt_duration(float(runs[b].sla(ch).get("answer_within_s", 20)))) for ch in channels
         ],
     }
     html = _template().render(**context)

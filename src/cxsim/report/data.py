@@ -18,15 +18,17 @@ import numpy as np
 import pandas as pd
 import yaml
 
-SUMMARY, INTERVALS, DIGEST, CONFIG, CONTACTS = (
+SUMMARY, INTERVALS, DIGEST, CONFIG, CONTACTS, REPLICATIONS = (
     "summary.csv",
     "intervals.csv",
     "summary.json",
     "config.yaml",
     "contacts.parquet",
+    "replications.csv",
 )
+PLAN, PLAN_SEARCH = "staffing_plan.csv", "staffing_search.json"  # written by a planned job (staffing.mode=plan)
 SUMMARY_COLUMNS = {"scope", "name", "metric", "mean", "ci95"}
-RUN_KEYS = {"replications", "seed", "workers", "progress", "output", "report", "hydra"}
+RUN_KEYS = {"replications", "seed", "workers", "progress", "output", "report", "staffing", "objective", "hydra"}
 
 
 class ReportInputError(ValueError):
@@ -47,7 +49,10 @@ class Run:
     config: dict[str, Any]
     swept: dict[str, str] = field(default_factory=dict)  # key -> value the sweep set for this job
     sweep: Path | None = None
+    per_replication: pd.DataFrame | None = None  # replications.csv: every summary KPI of every replication
+    search: dict[str, Any] | None = None  # staffing_search.json of a planned job
     _index: dict[tuple[str, str, str], tuple[float, float]] | None = None
+    _reps: dict[tuple[str, str, str], pd.Series] | None = None
 
     def kpi(self, metric: str, scope: str = "overall", name: str = "all") -> tuple[float, float]:
         """(mean, ci95) of one KPI; (nan, nan) when the run does not have it."""
@@ -61,6 +66,54 @@ class Run:
 
     def mean(self, metric: str, scope: str = "overall", name: str = "all") -> float:
         return self.kpi(metric, scope, name)[0]
+
+    def n(self, metric: str, scope: str = "overall", name: str = "all") -> int:
+        """Replications behind one KPI's mean (0 when the run does not have it)."""
+        rows = self.summary[
+            (self.summary.scope == scope) & (self.summary.name == str(name)) & (self.summary.metric == metric)
+        ]
+        if rows.empty:
+            return 0
+        return int(rows["n"].iloc[0]) if "n" in rows.columns else int(self.replications or 0)
+
+    def values(self, metric: str, scope: str = "overall", name: str = "all") -> pd.Series | None:
+        """Per-replication values of one KPI, indexed by replication (None without replications.csv)."""
+        if self.per_replication is None:
+            return None
+        if self._reps is None:
+            t = self.per_replication
+            self._reps = {
+                key: group.set_index("replication")["value"].sort_index()
+                for key, group in t.groupby(["scope", "name", "metric"], sort=False)
+            }
+        return self._reps.get((scope, str(name), metric))
+
+    @property
+    def seed(self) -> Any:
+        return self.digest.get("seed", self.config.get("seed"))
+
+    @property
+    def replications(self) -> Any:
+        return self.digest.get("replications", self.config.get("replications"))
+
+    @property
+    def planned(self) -> bool:
+        """The job planned its staffing first (staffing.mode=plan, or `cxsim staff`)."""
+        return (self.path / PLAN).is_file() or ((self.config.get("staffing") or {}).get("mode") == "plan")
+
+    @property
+    def currency(self) -> str:
+        return str((self.config.get("costs") or {}).get("currency") or "")
+
+    @property
+    def fte_hours_per_day(self) -> float:
+        return float((self.config.get("costs") or {}).get("fte_hours_per_day") or 8.0)
+
+    @property
+    def fte_hours(self) -> float:
+        """Paid hours of one full-time equivalent over the measured horizon (costs.fte_hours_per_day x days)."""
+        warm, end = self.horizon
+        return self.fte_hours_per_day * (end - warm) / 86400.0
 
     def names(self, scope: str) -> list[str]:
         """Names in a scope (channels, tiers, intents), in the order the run wrote them."""
@@ -162,7 +215,20 @@ def _load_run(path: Path) -> Run:
     config = _read_yaml(path / CONFIG) or {}
     scenario = str(digest.get("scenario") or config.get("name") or path.name)
     description = str(digest.get("description") or config.get("description") or "")
-    return Run(scenario, path, scenario, description, summary, intervals, digest, config)
+    run = Run(scenario, path, scenario, description, summary, intervals, digest, config)
+    if (path / REPLICATIONS).is_file():
+        try:
+            reps = pd.read_csv(path / REPLICATIONS)
+            reps["name"] = reps["name"].astype(str)
+            run.per_replication = reps
+        except Exception:  # unreadable: differences fall back to the independent formula
+            run.per_replication = None
+    if (path / PLAN_SEARCH).is_file():
+        try:
+            run.search = json.loads((path / PLAN_SEARCH).read_text())
+        except (json.JSONDecodeError, OSError):
+            run.search = None
+    return run
 
 
 def _jobs(sweep: Path) -> list[Path]:

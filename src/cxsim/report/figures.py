@@ -19,6 +19,7 @@ from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from cxsim.report.compare import meets_every_target
 from cxsim.report.data import Run, resolution_times
 
 BASELINE_COLOUR = "#2b2b2b"
@@ -125,14 +126,15 @@ def _legend(fig: Figure, runs: Sequence[Run], cols: Sequence[str], baseline: int
 
 @styled
 def intraday(runs: Sequence[Run], cols: Sequence[str], baseline: int, channel: str) -> str | None:
-    """SL against target, queue length and staffing of the channel's first tier, per interval."""
+    """SL against target, queue length, staffing of the channel's first tier and each scenario's own
+    offered contacts, per interval: four panels, one y-axis each."""
     has = [r for r in runs if not r.series("service_level", "channel", channel).empty]
     if not has:
         return None
     realtime = runs[baseline].sla(channel).get("mode", "realtime") == "realtime"
     width = _interval_h(runs)
-    fig = figure(11, 7.2)
-    axes = fig.subplots(3, 1, sharex=True, height_ratios=[1.25, 1, 1])
+    fig = figure(11, 9.0)
+    axes = fig.subplots(4, 1, sharex=True, height_ratios=[1.25, 1, 1, 0.9])
     span = 0.0
     banded = False
     sla = runs[baseline].sla(channel)
@@ -168,6 +170,10 @@ def intraday(runs: Sequence[Run], cols: Sequence[str], baseline: int, channel: s
                 axes[2], agents["interval_start"].to_numpy() / 3600.0, agents["mean"].to_numpy(), width,
                 color=col, lw=1.0, ls=":",
             )  # fmt: skip
+        offered = run.series("offered", "channel", channel)
+        if not offered.empty:
+            _step(axes[3], offered["interval_start"].to_numpy() / 3600.0, offered["mean"].to_numpy(), width,
+                  color=col, lw=lw)  # fmt: skip
     target = float(sla.get("target", 0.8))
     axes[0].axhline(target, color="#b00020", ls="--", lw=1.2)
     axes[0].text(0.995, target, f" target {target:.0%}", color="#b00020", va="bottom", ha="right",
@@ -188,21 +194,10 @@ def intraday(runs: Sequence[Run], cols: Sequence[str], baseline: int, channel: s
         f"{tier or 'entry tier'}: scheduled heads (solid) and productive agents on shift (dotted)", loc="left"
     )
     axes[2].set_ylim(bottom=0)
-    base_offered = runs[baseline].series("offered", "channel", channel)
-    if not base_offered.empty:
-        twin = axes[2].twinx()
-        twin.bar(
-            base_offered["interval_start"].to_numpy() / 3600.0 + width / 2, base_offered["mean"].to_numpy(),
-            width=width * 0.9, color="#c9c9c9", alpha=0.45, zorder=0,
-        )  # fmt: skip
-        twin.set_ylabel(f"{channel} offered (baseline, bars)", color="#888888")
-        twin.tick_params(axis="y", colors="#888888")
-        twin.grid(False)
-        twin.spines["right"].set_visible(True)
-        axes[2].set_zorder(twin.get_zorder() + 1)
-        axes[2].patch.set_visible(False)
-    _hours_axis(axes[2], span)
-    axes[2].set_xlim(0, span)
+    axes[3].set_title(f"{channel}: contacts offered to agents per interval (each scenario's own demand)", loc="left")
+    axes[3].set_ylim(bottom=0)
+    _hours_axis(axes[3], span)
+    axes[3].set_xlim(0, span)
     _legend(fig, runs, cols, baseline)
     return to_uri(fig)
 
@@ -551,33 +546,52 @@ def pareto(points: Sequence[tuple[float, float]]) -> list[int]:
     return keep
 
 
+MIN_CSAT_SPAN = 0.10  # the CSAT axis spans at least 10 points, so a 0.5-point gap looks like one
+
+
 @styled
 def frontier(runs: Sequence[Run], cols: Sequence[str], baseline: int) -> str | None:
-    """Projected CSAT against cost per contact, with CIs; the efficient scenarios joined by a line."""
-    pts = [(r.mean("cost_per_contact"), r.mean("csat")) for r in runs]
+    """Projected CSAT against cost per resolved issue, with CIs. Only scenarios meeting every SLA
+    target can be efficient (filled, joined by the line); the others are drawn as crosses."""
+    pts = [(r.mean("cost_per_resolved"), r.mean("csat")) for r in runs]
     if len(runs) < 2 or not any(np.isfinite(a) and np.isfinite(b) for a, b in pts):
         return None
     fig = figure(11, 5.0)
     ax = fig.add_subplot()
-    efficient = pareto(pts)
+    meets = [meets_every_target(r) for r in runs]
+    candidates = [i for i in range(len(runs)) if meets[i]]
+    efficient = [candidates[k] for k in pareto([pts[i] for i in candidates])]
     ax.plot([pts[i][0] for i in efficient], [pts[i][1] for i in efficient], "-", color="#9a9a9a", lw=1.5, zorder=1,
-            label="efficient frontier")  # fmt: skip
+            label="efficient (meets every target; none both cheaper and more satisfying)")  # fmt: skip
     for i, (run, col) in enumerate(zip(runs, cols, strict=True)):
-        (cost, cost_ci), (csat, csat_ci) = run.kpi("cost_per_contact"), run.kpi("csat")
+        (cost, cost_ci), (csat, csat_ci) = run.kpi("cost_per_resolved"), run.kpi("csat")
         if not (np.isfinite(cost) and np.isfinite(csat)):
             continue
         ax.errorbar(cost, csat, xerr=np.nan_to_num(cost_ci), yerr=np.nan_to_num(csat_ci), fmt="none", ecolor=col,
                     elinewidth=1, capsize=2, zorder=2)  # fmt: skip
-        face = col if i in efficient else "white"
-        ax.plot(cost, csat, "o", ms=9 if i == baseline else 7.5, mfc=face, mec=col, mew=1.8, zorder=3)
+        if meets[i]:
+            face = col if i in efficient else "white"
+            ax.plot(cost, csat, "o", ms=9 if i == baseline else 7.5, mfc=face, mec=col, mew=1.8, zorder=3)
+        else:
+            ax.plot(cost, csat, "x", ms=9, mec=col, mew=2.0, zorder=3)
         offset = (7, 6) if i % 2 == 0 else (7, -12)
-        ax.annotate(run.label, (cost, csat), xytext=offset, textcoords="offset points", fontsize=8.2, color=col)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
-    ax.set_xlabel("cost per contact")
+        label = run.label + ("" if meets[i] else " (misses a target)")
+        ax.annotate(label, (cost, csat), xytext=offset, textcoords="offset points", fontsize=8.2, color=col)
+    costs = [c for c, _ in pts if np.isfinite(c)]
+    ax.set_xlim(0, max(costs) * 1.25)
+    lo, hi = ax.get_ylim()
+    if hi - lo < MIN_CSAT_SPAN:
+        mid = (hi + lo) / 2
+        lo, hi = mid - MIN_CSAT_SPAN / 2, mid + MIN_CSAT_SPAN / 2
+        if hi > 1.0:
+            lo, hi = lo - (hi - 1.0), 1.0
+        ax.set_ylim(max(lo, 0.0), hi)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel("cost per resolved issue" + (f" ({runs[baseline].currency})" if runs[baseline].currency else ""))
     ax.set_ylabel("projected CSAT")
-    ax.set_title("Projected CSAT against cost per contact (filled: efficient; whiskers: 95% CI)", loc="left")
-    ax.margins(x=0.12, y=0.15)
-    ax.legend(loc="lower right")
+    ax.set_title("Projected CSAT against cost per resolved issue (filled: efficient; ×: misses a target; "
+                 "whiskers: 95% CI)", loc="left")  # fmt: skip
+    ax.legend(loc="lower left")
     return to_uri(fig)
 
 
@@ -601,8 +615,7 @@ def intents(runs: Sequence[Run], cols: Sequence[str], baseline: int) -> str | No
     axes[0].set_yticks(y, names)
     axes[0].set_title("Projected CSAT by intent", loc="left")
     axes[1].set_title("Bot containment by intent (of bot conversations)", loc="left")
-    lo = min((run.mean("csat", "intent", nm) for run in runs for nm in names), default=0.5)
-    axes[0].set_xlim(max(0.0, (lo if np.isfinite(lo) else 0.5) - 0.1), 1.0)
+    axes[0].set_xlim(0, 1)  # bars start at zero: a bar's length is its value
     axes[1].set_xlim(0, 1)
     for ax in axes:
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
