@@ -75,8 +75,10 @@ def main() -> int:
     sys.path.insert(0, str(REPO / "src"))
     from cxsim.planning import plan_staffing
 
-    print(f"# planner benchmark: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, "
-          f"workers {args.workers}, {args.replications} replications, seed {args.seed}")
+    print(
+        f"# planner benchmark: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, "
+        f"workers {args.workers}, {args.replications} replications, seed {args.seed}"
+    )
     for case in args.cases.split(","):
         scn = scenario_for(case)
         wall, cpu = time.perf_counter(), cpu_seconds()

@@ -84,17 +84,23 @@ def mmc_plan():
     return plan_staffing(cxsim.load_scenario("mmc", SHORT_MMC), replications=24, seed=3, check_replications=48)
 
 
-def test_mmc_plan_equals_erlang_c_within_one_agent(mmc_plan):
-    """Constant M/M/c load: the simulated plan is Erlang C's answer (12) within one agent, and the
-    fresh-seed check finds every interval at or above the target."""
+def test_mmc_plan_equals_erlang_c(mmc_plan):
+    """Constant M/M/c load: the simulated plan is Erlang C's answer (12, SL 0.86; 11 gives 0.70) in
+    every judged interval — no safety margin where theory is exact — and the fresh-seed check finds
+    no clear miss."""
     erlang_c = analytic.staff_erlang_c(LAM, MU, 20, 0.8)
     heads = mmc_plan.plan["heads"].to_numpy()  # shrinkage 0: heads are agents
+    assert (heads[2:] == erlang_c).all(), heads  # the two warm-up intervals keep the analytic start
     assert np.all(np.abs(heads - erlang_c) <= 1), heads
     assert (mmc_plan.erlang_c["heads"] == erlang_c).all()
     assert mmc_plan.meets_target
     judged = mmc_plan.check[mmc_plan.check.judged]
     assert len(judged) == 10  # 12 intervals less the two in the warm-up
-    assert (judged.service_level >= judged.target).all()
+    # no clear miss on fresh seeds: an interval below target is a close call, within the check's noise
+    assert judged.ok.all()
+    below = judged[judged.service_level < judged.target]
+    assert below.close_call.all()
+    assert (below.service_level + 1.645 * below.sl_ci95 / 1.96 >= below.target).all()
 
 
 def test_plan_table_and_kpis(mmc_plan, tmp_path):
@@ -132,6 +138,32 @@ def test_fte_is_paid_hours_per_week_over_the_contract():
     scn = cxsim.load_scenario("mmc", SHORT_MMC)  # 6 hours: 12 half-hour intervals
     heads = np.full((1, 12), 10)
     assert fte(scn, heads, 37.5)[0] == pytest.approx(60 * 28 / 37.5)  # 60 paid h in a quarter day
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["mmc", "chain"])
+def test_plan_is_erlang_c_where_erlang_c_is_exact(case):
+    """The issue's exactness targets. Flat M/M/c day at 30 calls/min, AHT 60 s, 80/20 (Erlang C 33,
+    SL 0.820; 32 gives 0.676): the plan equals Erlang C in >= 95% of the judged intervals and is
+    never more than one above. Two exponential tiers in series without abandonment (an open
+    Jackson network, tests/data/chain.yaml): each tier equals its per-station Erlang C in >= 90%."""
+    if case == "mmc":
+        scn = cxsim.load_scenario(
+            "mmc", ["channels.voice.volume_per_day=43200", "tiers.tier1.handle_time.voice.mean_s=60"]
+        )
+        rates = [(0.5, 1 / 60)]
+        share = 0.95
+    else:
+        scn = cxsim.load_scenario(Path(__file__).parent / "data" / "chain.yaml")
+        rates = [(1 / 3, 1 / 90), (1 / 12, 1 / 240)]
+        share = 0.90
+    plan = plan_staffing(scn, replications=40, seed=1, workers=2, compare=False)
+    heads = plan.heads().to_numpy()[2:]  # after the hour of warm-up
+    for k, (lam, mu) in enumerate(rates):
+        erlang_c = analytic.staff_erlang_c(lam, mu, 20, 0.8)
+        assert np.mean(heads[:, k] == erlang_c) >= share, (k, heads[:, k])
+        assert heads[:, k].max() <= erlang_c + 1, (k, heads[:, k])
+    assert plan.meets_target
 
 
 def test_patience_plan_is_at_or_below_erlang_c_and_meets_target_on_fresh_seeds():
@@ -187,14 +219,18 @@ costs: {agent_hour: {tier1: 30, tier2: 45}}
 
 def test_bot_two_tiers_and_chat_concurrency_meet_every_interval_on_fresh_seeds(tmp_path):
     """A fast stand-in for `baseline`: bot, escalation to tier 2, chat concurrency, a peaked day;
-    every judged queue-interval meets its target on fresh seeds, and heads carry the shrinkage."""
+    no judged queue-interval clearly misses its target on fresh seeds, and heads carry the shrinkage."""
     path = tmp_path / "tiered.yaml"
     path.write_text(TIERED)
     scn = cxsim.load_scenario(path)
     result = plan_staffing(scn, replications=12, seed=11, compare=False, check_replications=36)
     assert result.meets_target, result.check[~result.check.ok]
     judged = result.check[result.check.judged]
-    assert (judged.service_level >= judged.target).all()
+    # no clear miss on fresh seeds: an interval below target is a close call, within the check's noise
+    assert judged.ok.all()
+    below = judged[judged.service_level < judged.target]
+    assert below.close_call.all()
+    assert (below.service_level + 1.645 * below.sl_ci95 / 1.96 >= below.target).all()
     assert set(judged.tier) == {"tier1", "tier2"}
     heads = result.plan["heads"].to_numpy()
     agents = result.plan["agents"].to_numpy()

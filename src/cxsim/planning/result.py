@@ -260,8 +260,9 @@ class StaffingPlan:
             ax.set_ylabel(f"{tier}\nscheduled heads")
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_ylim(bottom=0)
-            ax.legend(loc="upper left", fontsize=8, title="plan: cost, paid hours; misses on fresh seeds",
-                      title_fontsize=8)
+            ax.legend(
+                loc="upper left", fontsize=8, title="plan: cost, paid hours; misses on fresh seeds", title_fontsize=8
+            )
             ax.grid(alpha=0.3)
         ax = axes[-1]
         entry = self.check[(self.check.stage == 0) & self.check.judged]

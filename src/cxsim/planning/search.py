@@ -225,22 +225,23 @@ class Search:
         """Scheduled heads per tier and interval for productive agents (the planners' convention)."""
         return np.stack([heads_for(agents[k], 1.0 - keep) for k, keep in enumerate(self.keep)])
 
-    def settle(self, ev: Evaluation, cap: int) -> tuple[Evaluation, Judgement]:
+    def settle(self, ev: Evaluation, cap: int, all_misses: bool = False) -> tuple[Evaluation, Judgement]:
         """Judge; while the only misses are close calls, give the same plan more replications
         (doubling, common random numbers) up to `cap`, where close calls pass: a miss the plan may
-        have is then smaller than the noise of `cap` replications."""
+        have is then smaller than the noise of `cap` replications. With `all_misses`, close calls are
+        settled beside clear misses too (a removal round blames every failing removal at once)."""
         cap = max(cap, ev.data.shape[0])
         while True:
             n = ev.data.shape[0]
             j = self.judge(ev)
             # a clear miss already decides (the plan changes there); otherwise only close calls remain
-            if n >= cap or not j.undecided or not j.feasible:
+            if n >= cap or not j.undecided or not (j.feasible or all_misses):
                 return ev, j
             ev = self.ev.extend(ev, min(n, cap - n))
 
     def evaluate(self, plan: np.ndarray, phase: str) -> tuple[Evaluation, Judgement]:
         first = self.ev.run(plan, self.seed, self.replications)
-        ev, judgement = self.settle(first, SEARCH_CAP * self.replications)
+        ev, judgement = self.settle(first, SEARCH_CAP * self.replications, all_misses=phase in ("remove", "revert"))
         n = ev.data.shape[0]
         self.history.append(
             {
