@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -63,10 +63,16 @@ SEARCH_CAP = 2  # close calls in the search get up to this many times `replicati
 class Judgement:
     """Which tier-intervals miss (and by how much), and which day-level cells miss."""
 
-    fail: np.ndarray  # (tiers, intervals) bool
+    fail: np.ndarray  # (tiers, intervals) bool: clear misses
     shortfall: np.ndarray  # (tiers, intervals) worst target - estimate
-    day_fail: np.ndarray  # (cells,) bool (day target only)
-    undecided: bool = False  # some estimate misses within the noise: more replications would tell
+    day_fail: np.ndarray  # (cells,) bool: clear misses over the day
+    close: np.ndarray  # (tiers, intervals) bool: misses within the noise (close calls)
+    day_close: np.ndarray  # (cells,) bool
+
+    def deciding(self, strict: np.ndarray) -> Judgement:
+        """Close calls where `strict` (tiers x intervals) count as misses (and the day's when any is)."""
+        day = self.day_close if strict.any() else np.zeros_like(self.day_close)
+        return replace(self, fail=self.fail | (self.close & strict), day_fail=self.day_fail | day)
 
     @property
     def feasible(self) -> bool:
@@ -158,32 +164,33 @@ class Search:
     def judge(self, ev: Evaluation) -> Judgement:
         """Apply the constraints to an evaluation. A cell fails on a clear miss: its estimate misses
         the target by more than the noise (estimate + z x standard error still short of it, z from
-        `confidence`); a miss within the noise is a close call: not counted, but the judgement is
-        undecided (more replications would tell)."""
+        `confidence`); a miss within the noise is a close call (`Judgement.close`), which more
+        replications would tell."""
         s = self.s
         z = float(ndtri(s.confidence))
         live = ~self.frozen
-        fail = np.zeros((self.n_t, self.n_int), dtype=bool)
-        short = np.zeros((self.n_t, self.n_int))
-        day_fail = np.zeros(len(self.stages), dtype=bool)
-        undecided = False
+        shape = (self.n_t, self.n_int)
+        fail, close, short = np.zeros(shape, dtype=bool), np.zeros(shape, dtype=bool), np.zeros(shape)
+        day_fail, day_close = np.zeros(len(self.stages), dtype=bool), np.zeros(len(self.stages), dtype=bool)
 
-        def misses(est: np.ndarray, se: np.ndarray, limit: np.ndarray | float, below: bool) -> np.ndarray:
-            """Where an estimate misses `limit` (below it for SL, above it for caps), noise decided."""
-            nonlocal undecided
-            sign = 1.0 if below else -1.0
-            gap = sign * (np.asarray(limit) - est)  # > 0: misses
+        def misses(est: np.ndarray, se: np.ndarray, limit: np.ndarray | float, below: bool) -> tuple:
+            """Clear misses and close calls of an estimate against `limit` (below it for SL, above for caps)."""
+            gap = (1.0 if below else -1.0) * (np.asarray(limit) - est)  # > 0: misses
             point = np.nan_to_num(gap, nan=-1.0) > 1e-12
             clear = np.nan_to_num(gap - z * se, nan=-1.0) > 1e-12
-            undecided = undecided or bool((point & ~clear).any())
-            return clear
+            return clear, point & ~clear
 
-        def mark(cells_bad: np.ndarray, gap: np.ndarray) -> None:
-            for i in np.flatnonzero(cells_bad.any(1)):
+        def mark(cells: tuple, gap: np.ndarray) -> None:
+            clear, near = cells
+            for i in np.flatnonzero((clear | near).any(1)):
                 k = self.cell_tier[i]
-                bad = cells_bad[i] & live
-                fail[k] |= bad
-                short[k] = np.where(bad, np.maximum(short[k], gap[i]), short[k])
+                fail[k] |= clear[i] & live
+                close[k] |= near[i] & live
+                short[k] = np.where(clear[i] & live, np.maximum(short[k], gap[i]), short[k])
+
+        def mark_day(cells: tuple) -> None:
+            day_fail[:] |= cells[0]
+            day_close[:] |= cells[1]
 
         ev.live = live  # day totals leave out the warm-up, as summary.csv does
         est, se = ev.service_level()
@@ -195,7 +202,7 @@ class Search:
         day_target = (self.cell_targets * weights).sum(1) / weights.sum(1)
         d_est, d_se = ev.service_level(day=True)
         # the day's SL: the target with target=day, a check on the sparse intervals with target=interval
-        day_fail |= misses(d_est[:, 0], d_se[:, 0], day_target, below=True)
+        mark_day(misses(d_est[:, 0], d_se[:, 0], day_target, below=True))
         if s.target == "interval":
             mark(misses(est_dense, se, self.cell_targets, below=True), self.cell_targets - est)
         elif s.interval_floor is not None:
@@ -204,17 +211,19 @@ class Search:
             a_est, a_se = ev.abandon_rate(day=s.target == "day")
             if s.target == "interval":
                 a_est = np.where(dense & live, a_est, np.nan)
-            bad = misses(a_est, a_se, s.max_abandon, below=False) & self.realtime[:, None]
+            clear, near = misses(a_est, a_se, s.max_abandon, below=False)
+            bad = (clear & self.realtime[:, None], near & self.realtime[:, None])
             if s.target == "interval":
                 mark(bad, a_est - s.max_abandon)
             else:
-                day_fail |= bad[:, 0]
+                mark_day((bad[0][:, 0], bad[1][:, 0]))
         if s.max_occupancy is not None:
             o_est, o_se = ev.occupancy()
-            bad = misses(np.where(live, o_est, np.nan), o_se, s.max_occupancy, below=False)
-            fail |= bad
-            short = np.where(bad, np.maximum(short, 0.05), short)
-        return Judgement(fail, short, day_fail, undecided)
+            clear, near = misses(np.where(live, o_est, np.nan), o_se, s.max_occupancy, below=False)
+            fail |= clear
+            close |= near
+            short = np.where(clear, np.maximum(short, 0.05), short)
+        return Judgement(fail, short, day_fail, close, day_close)
 
     # ---------------------------------------------------------------- helpers
 
@@ -225,23 +234,38 @@ class Search:
         """Scheduled heads per tier and interval for productive agents (the planners' convention)."""
         return np.stack([heads_for(agents[k], 1.0 - keep) for k, keep in enumerate(self.keep)])
 
-    def settle(self, ev: Evaluation, cap: int, all_misses: bool = False) -> tuple[Evaluation, Judgement]:
-        """Judge; while the only misses are close calls, give the same plan more replications
-        (doubling, common random numbers) up to `cap`, where close calls pass: a miss the plan may
-        have is then smaller than the noise of `cap` replications. With `all_misses`, close calls are
-        settled beside clear misses too (a removal round blames every failing removal at once)."""
+    def settle(self, ev: Evaluation, cap: int, strict: np.ndarray | None) -> tuple[Evaluation, Judgement]:
+        """Judge, giving the same plan more replications (doubling, common random numbers) up to `cap`
+        while close calls are open. `strict` (tiers x intervals) marks the cells a change must prove:
+        their close calls are settled — at the cap the estimate decides — beside any clear miss
+        (a removal round blames every failing removal at once). Elsewhere a close call is no miss:
+        the staffing there stands unless clearly failing. With `strict` None (the check), every close
+        call is extended while nothing clearly misses, and passes at the cap."""
         cap = max(cap, ev.data.shape[0])
         while True:
             n = ev.data.shape[0]
             j = self.judge(ev)
-            # a clear miss already decides (the plan changes there); otherwise only close calls remain
-            if n >= cap or not j.undecided or not (j.feasible or all_misses):
-                return ev, j
+            if strict is None:
+                open_calls = j.feasible and (j.close.any() or j.day_close.any())
+            else:
+                open_calls = bool((j.close & strict).any() or (strict.any() and j.day_close.any()))
+            if n >= cap or not open_calls:
+                return ev, (j if strict is None or n < cap else j.deciding(strict))
             ev = self.ev.extend(ev, min(n, cap - n))
 
-    def evaluate(self, plan: np.ndarray, phase: str) -> tuple[Evaluation, Judgement]:
+    def affected(self, removed: np.ndarray) -> np.ndarray:
+        """Cells a set of removals may move: every tier, from each removal's interval for `spacing`
+        intervals (queues carry over forward in time only)."""
+        out = np.zeros_like(removed, dtype=bool)
+        for j in np.flatnonzero(removed.any(0)):
+            out[:, j : j + self.s.spacing] = True
+        return out
+
+    def evaluate(self, plan: np.ndarray, phase: str, strict: np.ndarray | None = None) -> tuple[Evaluation, Judgement]:
+        """Simulate a plan on the search's seeds; close calls in `strict` cells are settled (see settle)."""
         first = self.ev.run(plan, self.seed, self.replications)
-        ev, judgement = self.settle(first, SEARCH_CAP * self.replications, all_misses=phase in ("remove", "revert"))
+        strict = np.zeros((self.n_t, self.n_int), dtype=bool) if strict is None else strict
+        ev, judgement = self.settle(first, SEARCH_CAP * self.replications, strict)
         n = ev.data.shape[0]
         self.history.append(
             {
@@ -331,7 +355,7 @@ class Search:
                 idle += 1
                 continue
             removed = cand.copy()
-            ev_t, j_t = self.evaluate(plan - removed, "remove")
+            ev_t, j_t = self.evaluate(plan - removed, "remove", self.affected(removed))
             while not j_t.feasible and removed.any() and self.budget_left():
                 blamed = self.blame(j_t.fail, removed)
                 if not blamed.any():
@@ -339,7 +363,7 @@ class Search:
                 removed &= ~blamed
                 locked |= blamed
                 if removed.any():
-                    ev_t, j_t = self.evaluate(plan - removed, "revert")
+                    ev_t, j_t = self.evaluate(plan - removed, "revert", self.affected(removed))
             if removed.any() and j_t.feasible:
                 plan, ev = plan - removed, ev_t
                 idle = 0
@@ -382,7 +406,7 @@ class Search:
             trial = plan.copy()
             for k, jj in chosen:
                 trial[k, jj] -= 1
-            ev_t, j_t = self.evaluate(trial, "remove")
+            ev_t, j_t = self.evaluate(trial, "remove", np.ones_like(trial, dtype=bool))
             if j_t.feasible:
                 plan, ev = trial, ev_t
                 batch = min(len(cand), batch * 2)
@@ -398,7 +422,7 @@ class Search:
         """Re-simulate with fresh seeds; repair misses by adding agents, at most `max_repairs` times."""
         for attempt in range(self.s.max_repairs + 1):
             seed = self.seed + CHECK_SEED_OFFSET * (attempt + 1)
-            ev, j = self.settle(self.ev.run(plan, seed, replications, tables=True), self.max_replications)
+            ev, j = self.settle(self.ev.run(plan, seed, replications, tables=True), self.max_replications, None)
             self.log(
                 f"  check {attempt + 1}: seed {seed}, {ev.data.shape[0]} replications: "
                 f"{'meets every target' if j.feasible else f'{int(j.fail.sum() + j.day_fail.sum())} misses'}"
