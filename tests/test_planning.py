@@ -109,7 +109,7 @@ def test_plan_table_and_kpis(mmc_plan, tmp_path):
     assert list(plan.columns) == ["interval_start", "tier", "agents", "heads", "cost"]
     assert plan["interval_start"].tolist() == [1800.0 * j for j in range(12)]
     assert np.allclose(plan["cost"], plan["heads"] * 30 * 0.5)  # shrinkage 0: heads = agents
-    assert mmc_plan.kpis.seed != 3 and mmc_plan.kpis.replications == 48
+    assert mmc_plan.kpis.seed != 3 and mmc_plan.kpis.replications >= 48  # close calls extend the check
     assert mmc_plan.kpis.kpi("service_level", "channel", "voice") >= 0.8
     files = mmc_plan.save(tmp_path)
     assert files["figure"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

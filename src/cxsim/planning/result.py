@@ -83,7 +83,6 @@ def _check_frame(search: Search, ev: Evaluation, j: Judgement) -> pd.DataFrame:
     """Per queue and interval on the fresh seeds: offered, SL (±95%), target, abandonment, occupancy;
     `judged`: outside the warm-up and with enough contacts; `close_call`: below target but within the
     noise; `ok`: not judged, or no clear miss (SL + z x standard error reaches the target)."""
-    from scipy.special import ndtri
 
     scn, h = search.scn, search.scn.horizon
     est, se = ev.service_level()
@@ -91,7 +90,7 @@ def _check_frame(search: Search, ev: Evaluation, j: Judgement) -> pd.DataFrame:
     occ, _ = ev.occupancy()
     offered = ev.offered()
     judged = (ev.counted() >= search.s.min_contacts) & ~search.frozen[None, :]
-    z = float(ndtri(search.s.confidence))
+    z = search.z(ev, family=True)
     frames = []
     for i, st in enumerate(search.stages):
         frames.append(
