@@ -68,6 +68,8 @@ class Judgement:
     day_fail: np.ndarray  # (cells,) bool: clear misses over the day
     close: np.ndarray  # (tiers, intervals) bool: misses within the noise (close calls)
     day_close: np.ndarray  # (cells,) bool
+    doubt: np.ndarray  # (tiers, intervals) bool: passes within the noise
+    day_doubt: np.ndarray  # (cells,) bool
 
     def deciding(self, strict: np.ndarray) -> Judgement:
         """Close calls where `strict` (tiers x intervals) count as misses (and the day's when any is)."""
@@ -181,27 +183,32 @@ class Search:
         z = self.z(ev, family)
         live = ~self.frozen
         shape = (self.n_t, self.n_int)
-        fail, close, short = np.zeros(shape, dtype=bool), np.zeros(shape, dtype=bool), np.zeros(shape)
-        day_fail, day_close = np.zeros(len(self.stages), dtype=bool), np.zeros(len(self.stages), dtype=bool)
+        fail, close, doubt = (np.zeros(shape, dtype=bool) for _ in range(3))
+        short = np.zeros(shape)
+        day_fail, day_close, day_doubt = (np.zeros(len(self.stages), dtype=bool) for _ in range(3))
 
         def misses(est: np.ndarray, se: np.ndarray, limit: np.ndarray | float, below: bool) -> tuple:
-            """Clear misses and close calls of an estimate against `limit` (below it for SL, above for caps)."""
+            """Clear misses, close calls (misses within the noise) and doubtful passes of an
+            estimate against `limit` (below it for SL, above it for caps)."""
             gap = (1.0 if below else -1.0) * (np.asarray(limit) - est)  # > 0: misses
             point = np.nan_to_num(gap, nan=-1.0) > 1e-12
             clear = np.nan_to_num(gap - z * se, nan=-1.0) > 1e-12
-            return clear, point & ~clear
+            sure = np.nan_to_num(gap + z * se, nan=-1.0) <= 1e-12
+            return clear, point & ~clear, ~point & ~sure
 
         def mark(cells: tuple, gap: np.ndarray) -> None:
-            clear, near = cells
-            for i in np.flatnonzero((clear | near).any(1)):
+            clear, near, unsure = cells
+            for i in np.flatnonzero((clear | near | unsure).any(1)):
                 k = self.cell_tier[i]
                 fail[k] |= clear[i] & live
                 close[k] |= near[i] & live
+                doubt[k] |= unsure[i] & live
                 short[k] = np.where(clear[i] & live, np.maximum(short[k], gap[i]), short[k])
 
         def mark_day(cells: tuple) -> None:
             day_fail[:] |= cells[0]
             day_close[:] |= cells[1]
+            day_doubt[:] |= cells[2]
 
         ev.live = live  # day totals leave out the warm-up, as summary.csv does
         est, se = ev.service_level()
@@ -222,19 +229,19 @@ class Search:
             a_est, a_se = ev.abandon_rate(day=s.target == "day")
             if s.target == "interval":
                 a_est = np.where(dense & live, a_est, np.nan)
-            clear, near = misses(a_est, a_se, s.max_abandon, below=False)
-            bad = (clear & self.realtime[:, None], near & self.realtime[:, None])
+            bad = tuple(m & self.realtime[:, None] for m in misses(a_est, a_se, s.max_abandon, below=False))
             if s.target == "interval":
                 mark(bad, a_est - s.max_abandon)
             else:
-                mark_day((bad[0][:, 0], bad[1][:, 0]))
+                mark_day(tuple(m[:, 0] for m in bad))
         if s.max_occupancy is not None:
             o_est, o_se = ev.occupancy()
-            clear, near = misses(np.where(live, o_est, np.nan), o_se, s.max_occupancy, below=False)
+            clear, near, unsure = misses(np.where(live, o_est, np.nan), o_se, s.max_occupancy, below=False)
             fail |= clear
             close |= near
+            doubt |= unsure
             short = np.where(clear, np.maximum(short, 0.05), short)
-        return Judgement(fail, short, day_fail, close, day_close)
+        return Judgement(fail, short, day_fail, close, day_close, doubt, day_doubt)
 
     # ---------------------------------------------------------------- helpers
 
@@ -258,8 +265,9 @@ class Search:
             j = self.judge(ev, family=strict is None)
             if strict is None:
                 open_calls = j.feasible and (j.close.any() or j.day_close.any())
-            else:
-                open_calls = bool((j.close & strict).any() or (strict.any() and j.day_close.any()))
+            else:  # a change must show its cells pass beyond the noise, or pass at the cap
+                near = (j.close | j.doubt) & strict
+                open_calls = bool(near.any() or (strict.any() and (j.day_close | j.day_doubt).any()))
             if n >= cap or not open_calls:
                 return ev, (j if strict is None or n < cap else j.deciding(strict))
             ev = self.ev.extend(ev, min(n, cap - n))
@@ -272,10 +280,27 @@ class Search:
             out[:, j : j + self.s.spacing] = True
         return out
 
-    def evaluate(self, plan: np.ndarray, phase: str, strict: np.ndarray | None = None) -> tuple[Evaluation, Judgement]:
+    def moved(self, trial: Evaluation, base: Evaluation) -> np.ndarray:
+        """Tier-intervals where a change lowered some queue's SL, on the replications both share
+        (common random numbers: an unchanged cell has exactly the same estimate)."""
+        n = min(trial.data.shape[0], base.data.shape[0])
+        lower = np.zeros((self.n_t, self.n_int), dtype=bool)
+        now, _ = replace(trial, data=trial.data[:n]).service_level()
+        before, _ = replace(base, data=base.data[:n]).service_level()
+        worse = np.nan_to_num(now, nan=1.0) < np.nan_to_num(before, nan=1.0) - 1e-12
+        for i, k in enumerate(self.cell_tier):
+            lower[k] |= worse[i]
+        return lower
+
+    def evaluate(
+        self, plan: np.ndarray, phase: str, strict: np.ndarray | None = None, base: Evaluation | None = None
+    ) -> tuple[Evaluation, Judgement]:
         """Simulate a plan on the search's seeds; close calls in `strict` cells are settled (see settle)."""
         first = self.ev.run(plan, self.seed, self.replications)
-        strict = np.zeros((self.n_t, self.n_int), dtype=bool) if strict is None else strict
+        if strict is None:
+            strict = np.zeros((self.n_t, self.n_int), dtype=bool)
+        elif base is not None:  # a standing close call the change did not touch stays as it was
+            strict = strict & self.moved(first, base)
         ev, judgement = self.settle(first, SEARCH_CAP * self.replications, strict)
         n = ev.data.shape[0]
         self.history.append(
@@ -366,7 +391,7 @@ class Search:
                 idle += 1
                 continue
             removed = cand.copy()
-            ev_t, j_t = self.evaluate(plan - removed, "remove", self.affected(removed))
+            ev_t, j_t = self.evaluate(plan - removed, "remove", self.affected(removed), ev)
             while not j_t.feasible and removed.any() and self.budget_left():
                 blamed = self.blame(j_t.fail, removed)
                 if not blamed.any():
@@ -374,7 +399,7 @@ class Search:
                 removed &= ~blamed
                 locked |= blamed
                 if removed.any():
-                    ev_t, j_t = self.evaluate(plan - removed, "revert", self.affected(removed))
+                    ev_t, j_t = self.evaluate(plan - removed, "revert", self.affected(removed), ev)
             if removed.any() and j_t.feasible:
                 plan, ev = plan - removed, ev_t
                 idle = 0
