@@ -99,9 +99,7 @@ def test_mmc_plan_equals_erlang_c(mmc_plan):
     assert len(judged) == 10  # 12 intervals less the two in the warm-up
     # no clear miss on fresh seeds: an interval below target is a close call, within the check's noise
     assert judged.ok.all()
-    below = judged[judged.service_level < judged.target]
-    assert below.close_call.all()
-    assert (below.service_level + 1.645 * below.sl_ci95 / 1.96 >= below.target).all()
+    assert judged[judged.service_level < judged.target].close_call.all()
 
 
 def test_plan_table_and_kpis(mmc_plan, tmp_path):
@@ -229,9 +227,7 @@ def test_bot_two_tiers_and_chat_concurrency_meet_every_interval_on_fresh_seeds(t
     judged = result.check[result.check.judged]
     # no clear miss on fresh seeds: an interval below target is a close call, within the check's noise
     assert judged.ok.all()
-    below = judged[judged.service_level < judged.target]
-    assert below.close_call.all()
-    assert (below.service_level + 1.645 * below.sl_ci95 / 1.96 >= below.target).all()
+    assert judged[judged.service_level < judged.target].close_call.all()
     assert set(judged.tier) == {"tier1", "tier2"}
     heads = result.plan["heads"].to_numpy()
     agents = result.plan["agents"].to_numpy()

@@ -90,7 +90,7 @@ def _check_frame(search: Search, ev: Evaluation, j: Judgement) -> pd.DataFrame:
     occ, _ = ev.occupancy()
     offered = ev.offered()
     judged = (ev.counted() >= search.s.min_contacts) & ~search.frozen[None, :]
-    z = search.z(ev, family=True)
+    z = np.where(search.suspects[search.cell_tier], search.z(ev), search.z(ev, family=True))  # (cells, intervals)
     frames = []
     for i, st in enumerate(search.stages):
         frames.append(
@@ -109,8 +109,9 @@ def _check_frame(search: Search, ev: Evaluation, j: Judgement) -> pd.DataFrame:
                     "judged": judged[i],
                     "close_call": judged[i]
                     & (np.nan_to_num(est[i], nan=1.0) < search.cell_targets[i] - 1e-12)
-                    & (np.nan_to_num(est[i] + z * se[i], nan=1.0) >= search.cell_targets[i] - 1e-12),
-                    "ok": ~judged[i] | (np.nan_to_num(est[i] + z * se[i], nan=1.0) >= search.cell_targets[i] - 1e-12),
+                    & (np.nan_to_num(est[i] + z[i] * se[i], nan=1.0) >= search.cell_targets[i] - 1e-12),
+                    "ok": ~judged[i]
+                    | (np.nan_to_num(est[i] + z[i] * se[i], nan=1.0) >= search.cell_targets[i] - 1e-12),
                     "day_ok": not j.day_fail[i],
                 }
             )

@@ -155,6 +155,7 @@ class Search:
         self.realtime = np.asarray([scn.channels[st.channel].realtime for st in self.stages])
         # intervals wholly inside the warm-up keep the analytic answer: their simulated start is artificial
         self.frozen = (np.arange(1, self.n_int + 1) * h.interval_s) <= h.warmup_s + 1e-9
+        self.suspects = np.zeros((self.n_t, self.n_int), dtype=bool)  # cells the search lowered (the check)
         self.cost_per_head = np.asarray([t.agent_hour_cost * h.interval_s / 3600.0 for t in scn.tiers])
         self.keep = np.asarray([productive_share(t) for t in scn.tiers])
         self.min_heads = np.asarray([heads_for(np.asarray([settings.min_agents]), 1 - k)[0] for k in self.keep])
@@ -172,22 +173,26 @@ class Search:
             alpha /= max(int(judged.sum()) + len(self.stages), 1)
         return float(ndtri(1.0 - alpha))
 
-    def judge(self, ev: Evaluation, family: bool = False) -> Judgement:
+    def judge(self, ev: Evaluation, family: bool = False, suspects: np.ndarray | None = None) -> Judgement:
         """Apply the constraints to an evaluation. A cell fails on a clear miss: its estimate misses
         the target by more than the noise (estimate + z x standard error still short of it, z from
         `confidence`); a miss within the noise is a close call (`Judgement.close`), which more
         replications would tell. With `family` (the fresh-seed check), `confidence` holds for all
         judged cells together (Bonferroni): the check tests hundreds of cells, and at 95% each, a
-        plan that meets every target exactly would still show a few clear misses on every check."""
+        plan that meets every target exactly would still show a few clear misses on every check;
+        `suspects` (tiers x intervals) keep the per-cell confidence even then."""
         s = self.s
-        z = self.z(ev, family)
+        z_tier = np.full((self.n_t, self.n_int), self.z(ev, family))
+        if suspects is not None:
+            z_tier[suspects] = self.z(ev)
+        z_day = self.z(ev, family)
         live = ~self.frozen
         shape = (self.n_t, self.n_int)
         fail, close, doubt = (np.zeros(shape, dtype=bool) for _ in range(3))
         short = np.zeros(shape)
         day_fail, day_close, day_doubt = (np.zeros(len(self.stages), dtype=bool) for _ in range(3))
 
-        def misses(est: np.ndarray, se: np.ndarray, limit: np.ndarray | float, below: bool) -> tuple:
+        def misses(est: np.ndarray, se: np.ndarray, limit: np.ndarray | float, below: bool, z: Any) -> tuple:
             """Clear misses, close calls (misses within the noise) and doubtful passes of an
             estimate against `limit` (below it for SL, above it for caps)."""
             gap = (1.0 if below else -1.0) * (np.asarray(limit) - est)  # > 0: misses
@@ -211,6 +216,7 @@ class Search:
             day_doubt[:] |= cells[2]
 
         ev.live = live  # day totals leave out the warm-up, as summary.csv does
+        z_cell = z_tier[self.cell_tier]
         est, se = ev.service_level()
         # an interval is judged only with enough contacts (pooled over replications) to say anything
         dense = ev.counted() >= s.min_contacts
@@ -220,23 +226,24 @@ class Search:
         day_target = (self.cell_targets * weights).sum(1) / weights.sum(1)
         d_est, d_se = ev.service_level(day=True)
         # the day's SL: the target with target=day, a check on the sparse intervals with target=interval
-        mark_day(misses(d_est[:, 0], d_se[:, 0], day_target, below=True))
+        mark_day(misses(d_est[:, 0], d_se[:, 0], day_target, below=True, z=z_day))
         if s.target == "interval":
-            mark(misses(est_dense, se, self.cell_targets, below=True), self.cell_targets - est)
+            mark(misses(est_dense, se, self.cell_targets, below=True, z=z_cell), self.cell_targets - est)
         elif s.interval_floor is not None:
-            mark(misses(est_dense, se, s.interval_floor, below=True), s.interval_floor - est)
+            mark(misses(est_dense, se, s.interval_floor, below=True, z=z_cell), s.interval_floor - est)
         if s.max_abandon is not None:
             a_est, a_se = ev.abandon_rate(day=s.target == "day")
+            z_ab = z_cell if s.target == "interval" else z_day
             if s.target == "interval":
                 a_est = np.where(dense & live, a_est, np.nan)
-            bad = tuple(m & self.realtime[:, None] for m in misses(a_est, a_se, s.max_abandon, below=False))
+            bad = tuple(m & self.realtime[:, None] for m in misses(a_est, a_se, s.max_abandon, below=False, z=z_ab))
             if s.target == "interval":
                 mark(bad, a_est - s.max_abandon)
             else:
                 mark_day(tuple(m[:, 0] for m in bad))
         if s.max_occupancy is not None:
             o_est, o_se = ev.occupancy()
-            clear, near, unsure = misses(np.where(live, o_est, np.nan), o_se, s.max_occupancy, below=False)
+            clear, near, unsure = misses(np.where(live, o_est, np.nan), o_se, s.max_occupancy, below=False, z=z_tier)
             fail |= clear
             close |= near
             doubt |= unsure
@@ -252,24 +259,26 @@ class Search:
         """Scheduled heads per tier and interval for productive agents (the planners' convention)."""
         return np.stack([heads_for(agents[k], 1.0 - keep) for k, keep in enumerate(self.keep)])
 
-    def settle(self, ev: Evaluation, cap: int, strict: np.ndarray | None) -> tuple[Evaluation, Judgement]:
+    def settle(self, ev: Evaluation, cap: int, strict: np.ndarray, check: bool = False) -> tuple[Evaluation, Judgement]:
         """Judge, giving the same plan more replications (doubling, common random numbers) up to `cap`
         while close calls are open. `strict` (tiers x intervals) marks the cells a change must prove:
         their close calls are settled — at the cap the estimate decides — beside any clear miss
         (a removal round blames every failing removal at once). Elsewhere a close call is no miss:
-        the staffing there stands unless clearly failing. With `strict` None (the check), every close
-        call is extended while nothing clearly misses, and passes at the cap."""
+        the staffing there stands unless clearly failing. The `check` judges its cells as a family
+        (`judge`), the strict ones (cells the search lowered: chosen on the search's replications,
+        the suspects of a winner's curse) one by one, and extends every close call while nothing
+        clearly misses."""
         cap = max(cap, ev.data.shape[0])
         while True:
             n = ev.data.shape[0]
-            j = self.judge(ev, family=strict is None)
-            if strict is None:
-                open_calls = j.feasible and (j.close.any() or j.day_close.any())
-            else:  # a change must show its cells pass beyond the noise, or pass at the cap
-                near = (j.close | j.doubt) & strict
-                open_calls = bool(near.any() or (strict.any() and (j.day_close | j.day_doubt).any()))
+            j = self.judge(ev, family=check, suspects=strict if check else None)
+            # a change must show its cells pass beyond the noise, or pass at the cap
+            near = (j.close | j.doubt) & strict
+            open_calls = bool(near.any() or (strict.any() and (j.day_close | j.day_doubt).any()))
+            if check:  # the check also tells its close calls apart while nothing clearly misses
+                open_calls = open_calls or (j.feasible and bool(j.close.any() or j.day_close.any()))
             if n >= cap or not open_calls:
-                return ev, (j if strict is None or n < cap else j.deciding(strict))
+                return ev, (j if n < cap else j.deciding(strict))
             ev = self.ev.extend(ev, min(n, cap - n))
 
     def affected(self, removed: np.ndarray) -> np.ndarray:
@@ -359,6 +368,8 @@ class Search:
         while not j.feasible and self.ev.simulations < stop:
             plan = self.add_where_missing(plan, ev, j)
             ev, j = self.evaluate(plan, "add")
+        if phase == "start":
+            self.added = plan.copy()  # where the removals begin
         return plan, ev, j
 
     # ---------------------------------------------------------------- interval target
@@ -458,7 +469,9 @@ class Search:
         """Re-simulate with fresh seeds; repair misses by adding agents, at most `max_repairs` times."""
         for attempt in range(self.s.max_repairs + 1):
             seed = self.seed + CHECK_SEED_OFFSET * (attempt + 1)
-            ev, j = self.settle(self.ev.run(plan, seed, replications, tables=True), self.max_replications, None)
+            lowered = self.suspects = self.affected(plan < self.added)
+            first = self.ev.run(plan, seed, replications, tables=True)
+            ev, j = self.settle(first, self.max_replications, lowered, check=True)
             self.log(
                 f"  check {attempt + 1}: seed {seed}, {ev.data.shape[0]} replications: "
                 f"{'meets every target' if j.feasible else f'{int(j.fail.sum() + j.day_fail.sum())} misses'}"
