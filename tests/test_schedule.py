@@ -222,7 +222,7 @@ def test_run_schedule_writes_its_files(tmp_path):
     from cxsim.schedule.app import run_schedule
 
     register_configs({"mmc"})
-    overrides = ["scenario=mmc", "replications=4", "progress=false", "schedule.max_rounds=2"]
+    overrides = ["scenario=mmc", "replications=4", "progress=false", "schedule.max_rounds=2", "schedule.mip_gap=0.05"]
     with initialize_config_dir(config_dir=str(configs_dir()), version_base="1.3"):
         cfg = compose("schedule", overrides)
     OmegaConf.set_struct(cfg, False)
