@@ -42,7 +42,9 @@ def coverage_figure(schedule: Schedule, path: Path) -> None:
         ax = axes[k, 0]
         n = len(ts.required)
         edges = np.arange(n + 1) * hours
-        ax.stairs(ts.required, edges, color="black", linewidth=1.5, label="required heads")
+        ax.stairs(ts.requested, edges, color="black", linewidth=1.5, label="required heads")
+        if (ts.required != ts.requested).any():
+            ax.stairs(ts.required, edges, color="tab:orange", linestyle="--", label="raised where SL missed")
         slot_edges = np.arange(len(ts.solution.working) + 1) * grid.slot_min / 60
         ax.stairs(ts.solution.working, slot_edges, color="tab:blue", label="on the floor (breaks out)")
         for i in np.flatnonzero(short[k] > 1e-9):
@@ -57,12 +59,16 @@ def coverage_figure(schedule: Schedule, path: Path) -> None:
         ax.legend(loc="upper left", fontsize=8)
     if sl is not None:
         ax = axes[-1, 0]
-        channels = sl[sl.scope == "channel"]
-        for name, g in channels.groupby("name", sort=False):
+        for (scope, name), g in sl.groupby(["scope", "name"], sort=False):
             x = ((g.day.to_numpy() - 1) * 24 + [int(t[:2]) + int(t[3:]) / 60 for t in g.time]) + hours / 2
             y = np.where(g.judged, g.service_level, np.nan)
             misses = int((g.judged & ~g.meets).sum())
-            line = ax.plot(x, y, marker=".", label=f"{name} (target {g.target.iloc[0]:.0%}; {misses} misses)")[0]
+            line = ax.plot(
+                x,
+                y,
+                marker=".",
+                label=f"{name}{' (tier)' if scope == 'tier' else ''}: target {g.target.iloc[0]:.0%}, {misses} misses",
+            )[0]
             ax.axhline(g.target.iloc[0], color=line.get_color(), linestyle=":", linewidth=1)
         ax.set_ylabel("simulated SL")
         ax.set_ylim(0, 1.02)

@@ -91,8 +91,9 @@ def judge(scn: Scenario, results: Results, min_contacts: int) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def raise_requirement(scn: Scenario, required: np.ndarray, sl: pd.DataFrame) -> np.ndarray:
-    """The requirement raised where the schedule missed (docs/scheduling.md gives the rule)."""
+def raise_requirement(scn: Scenario, required: np.ndarray, on_floor: np.ndarray, sl: pd.DataFrame) -> np.ndarray:
+    """The requirement raised where the schedule missed, above what was on the floor there
+    (`on_floor`: the fewest heads in any slot, tiers x intervals); docs/scheduling.md gives the rule."""
     out = required.copy()
     h = scn.horizon
     tier_of = {t.name: k for k, t in enumerate(scn.tiers)}
@@ -101,7 +102,7 @@ def raise_requirement(scn: Scenario, required: np.ndarray, sl: pd.DataFrame) -> 
         k = tier_of[row.tier]
         i = (row.day - 1) * per_day + (int(row.time[:2]) * 60 + int(row.time[3:])) // interval_min
         step = max(1, math.ceil(required[k, i] * (row.target - row.service_level)))
-        out[k, i] = max(out[k, i], required[k, i] + step)
+        out[k, i] = max(out[k, i], max(required[k, i], on_floor[k, i]) + step)
     return out
 
 
@@ -121,7 +122,7 @@ def schedule_shifts(
     model = ShiftModel(rules, grid_for(rules, interval_min, h.days))
     model.check_coverable()
     per = interval_min // model.grid.slot_min
-    required = np.asarray(required, dtype=float)
+    requested = required = np.asarray(required, dtype=float)
     solutions: list = [None] * len(scn.tiers)
     schedule = None
     changed = np.ones(len(scn.tiers), dtype=bool)
@@ -133,7 +134,7 @@ def schedule_shifts(
                     s = solutions[k]
                     log(f"round {round_}: {tier.name} cost {s.cost:,.0f} ({s.status}, {s.seconds:.1f} s)")
         tiers = [
-            TierSchedule(t.name, t.agent_hour_cost, required[k].copy(), s)
+            TierSchedule(t.name, t.agent_hour_cost, requested[k], required[k].copy(), s)
             for k, (t, s) in enumerate(zip(scn.tiers, solutions, strict=True))
         ]
         schedule = Schedule(scn.name, interval_min, model, tiers, rounds=schedule.rounds if schedule else [])
@@ -152,7 +153,7 @@ def schedule_shifts(
             log(f"round {round_}: simulated on seed {seed_r}: {len(misses)} queue-intervals below target")
         if misses.empty or round_ == rules.max_rounds:
             break
-        raised = raise_requirement(scn, required, sl)
+        raised = raise_requirement(scn, required, schedule.on_floor_min(), sl)
         changed = (raised != required).any(axis=1)
         required = raised
     assert schedule is not None

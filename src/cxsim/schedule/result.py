@@ -28,7 +28,8 @@ class TierSchedule:
 
     tier: str
     agent_hour_cost: float
-    required: np.ndarray
+    requested: np.ndarray  # the requirement given
+    required: np.ndarray  # the requirement solved for: requested, raised where the simulation missed
     solution: Solution
 
 
@@ -58,6 +59,10 @@ class Schedule:
         """Heads on the floor per tier and interval (the mean over its slots: breaks taken out),
         the staff list the simulation runs with."""
         return np.asarray([t.solution.working.reshape(-1, self.per_interval).mean(axis=1) for t in self.tiers])
+
+    def on_floor_min(self) -> np.ndarray:
+        """The fewest heads on the floor in any slot, per tier and interval."""
+        return np.asarray([t.solution.working.reshape(-1, self.per_interval).min(axis=1) for t in self.tiers])
 
     def short(self) -> np.ndarray:
         """Heads short per tier and interval: the most any of its slots lacks."""
@@ -129,23 +134,23 @@ class Schedule:
         return pd.DataFrame(rows, columns=["tier", "shift", "start", "end", "days_off", "count"])
 
     def coverage(self) -> pd.DataFrame:
-        """coverage.csv: per interval and tier, required heads against heads on the floor (mean and least
-        over the interval's slots) and the heads short."""
+        """coverage.csv: per interval and tier, the required heads (as given, and as raised by the repairs)
+        against the heads on the floor (mean and least over the interval's slots), and the heads short."""
         n = len(self.tiers[0].required)
         per_day = DAY_MIN // self.interval_min
-        staff, short = self.staff(), self.short()
+        staff, least, short = self.staff(), self.on_floor_min(), self.short()
         frames = []
         for k, ts in enumerate(self.tiers):
-            working = ts.solution.working.reshape(-1, self.per_interval)
             frames.append(
                 pd.DataFrame(
                     {
                         "day": np.arange(n) // per_day + 1,
                         "time": [clock_text((i % per_day) * self.interval_min) for i in range(n)],
                         "tier": ts.tier,
-                        "required": ts.required,
+                        "required": ts.requested,
+                        "repaired": ts.required,
                         "scheduled": staff[k],
-                        "scheduled_min": working.min(axis=1),
+                        "scheduled_min": least[k],
                         "short": short[k],
                     }
                 )
