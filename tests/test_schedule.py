@@ -21,6 +21,7 @@ from cxsim.errors import ConfigError
 from cxsim.paths import configs_dir
 from cxsim.schedule import requirement, rules_from, schedule_shifts
 from cxsim.schedule.model import ShiftModel, grid_for
+from cxsim.schedule.repair import raise_requirement
 from cxsim.schedule.requirement import read_requirement
 
 PENALTY = 1000.0
@@ -122,6 +123,28 @@ def test_weekly_tours_take_their_days_off():
     per_day = sched.shifts().groupby("day")["count"].sum()
     assert (per_day == tours["count"].sum() * 5 / 7).all() or per_day.sum() == tours["count"].sum() * 5
     assert (sched.coverage().short == 0).all()
+
+
+def test_repair_raises_the_entry_tier_above_what_was_on_the_floor():
+    """A missed interval raises its tier's requirement to max(requirement, heads on the floor)
+    + max(1, ceil(heads x SL shortfall)); intervals that meet, or are not judged, stay."""
+    scn = cxsim.load_scenario("baseline")
+    required = np.full((3, 48), 10.0)
+    on_floor = np.full((3, 48), 12.0)
+    sl = pd.DataFrame(
+        {
+            "day": 1,
+            "time": ["09:00", "09:30", "10:00", "10:30"],
+            "tier": ["tier1", "tier1", "tier2", "escalation"],
+            "service_level": [0.5, 0.79, 0.9, 0.2],
+            "target": 0.8,
+            "meets": [False, False, True, True],
+        }
+    )
+    raised = raise_requirement(scn, required, on_floor, sl)
+    assert raised[0, 18] == 12 + 3  # ceil(10 x 0.3)
+    assert raised[0, 19] == 12 + 1
+    assert (np.delete(raised, [18 + 0, 19], axis=1) == 10).all() and (raised[1:] == 10).all()
 
 
 def test_requirement_reads_the_wide_plan_and_staff_files(tmp_path):

@@ -35,7 +35,7 @@ def fresh_seed(seed: int, round_: int) -> int:
 
 def with_staff(scn: Scenario, staff: np.ndarray, base_dir: Path | None) -> Scenario:
     """The scenario with each tier's staff list replaced by `staff` (tiers x intervals heads)."""
-    raw = copy.deepcopy({k: v for k, v in scn.config.items() if k not in RUN_KEYS})
+    raw = copy.deepcopy({k: v for k, v in scn.config.items() if k not in (*RUN_KEYS, "hydra")})
     for k, tier in enumerate(scn.tiers):
         raw["tiers"][tier.name]["staff"] = [round(float(x), 6) for x in staff[k]]
     return compile_scenario(validate_config(raw), base_dir=base_dir)
@@ -101,7 +101,7 @@ def raise_requirement(scn: Scenario, required: np.ndarray, on_floor: np.ndarray,
     for row in sl[~sl.meets].itertuples(index=False):
         k = tier_of[row.tier]
         i = (row.day - 1) * per_day + (int(row.time[:2]) * 60 + int(row.time[3:])) // interval_min
-        step = max(1, math.ceil(required[k, i] * (row.target - row.service_level)))
+        step = max(1, math.ceil(required[k, i] * (row.target - row.service_level) - 1e-9))
         out[k, i] = max(out[k, i], max(required[k, i], on_floor[k, i]) + step)
     return out
 
