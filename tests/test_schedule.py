@@ -186,7 +186,10 @@ def _shipped_block(changes: dict[str, object]):
         ({"shifts.part_4h.breaks.0.latest_min": 230}, "schedule.shifts.part_4h.breaks[0].latest_min: the break"),
         ({"shifts.full_8h.breaks.0.earliest_min": -10}, "schedule.shifts.full_8h.breaks[0].earliest_min: must be >="),
         ({"shifts.full_8h.breaks.1.earliest_min": 100}, "schedule.shifts.full_8h.breaks[1].earliest_min: breaks come"),
-        ({"shifts.full_8h.length_h": 0}, "schedule.shifts.full_8h.length_h: must be > 0"),
+        (
+            {"shifts.full_8h.length_h": 0},
+            "schedule.shifts.full_8h.length_h: must be > 0 and at most 24 hours (got 0.0)",
+        ),
         ({"shifts.full_8h.breaks.0.length_min": -15}, "schedule.shifts.full_8h.breaks[0].length_min: must be > 0"),
         ({"granularity_min": 0}, "schedule.granularity_min: must be > 0"),
         ({"operating_hours.close": "05:00", "operating_hours.open": "08:00"}, "operating_hours.close: must be after"),

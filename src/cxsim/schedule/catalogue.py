@@ -130,9 +130,10 @@ def _break(raw: Mapping[str, Any], key: str, shift_min: int) -> Break:
 
 def _shift(name: str, raw: Mapping[str, Any], granularity: int, open_min: int, close_min: int) -> ShiftType:
     key = f"schedule.shifts.{name}"
-    length = _minutes(float(raw["length_h"]) * 60, f"{key}.length_h")
-    if length > DAY_MIN:
-        raise ConfigError(f"{key}.length_h", f"must be at most 24 (got {raw['length_h']})")
+    hours = float(raw["length_h"])
+    if not 0 < hours <= 24:
+        raise ConfigError(f"{key}.length_h", f"must be > 0 and at most 24 hours (got {raw['length_h']})")
+    length = _minutes(hours * 60, f"{key}.length_h")
     earliest = clock(raw["earliest_start"], f"{key}.earliest_start")
     latest = clock(raw["latest_start"], f"{key}.latest_start")
     if latest < earliest:
