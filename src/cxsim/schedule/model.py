@@ -193,9 +193,10 @@ class ShiftModel:
         per_day = [st.paid_hours * st.cost_factor * agent_hour_cost for st in self.rules.shifts]
         return np.asarray([per_day[t.shift] * len(t.days) for t in self.tours])
 
-    def _limits(self) -> list[LinearConstraint]:
-        """Part-time share and per-shift-type caps, per day (daily shifts) or over the week (tours)."""
-        r, out = self.rules, []
+    def _limits(self) -> tuple[np.ndarray, np.ndarray]:
+        """Part-time share and per-shift-type caps, per day (daily shifts) or over the week (tours),
+        as rows over the tours with their upper bounds."""
+        r = self.rules
         part = np.asarray([r.shifts[t.shift].part_time for t in self.tours])
         kind = np.asarray([t.shift for t in self.tours])
         rows: list[np.ndarray] = []
@@ -209,19 +210,26 @@ class ShiftModel:
                 if st.max_count is not None:
                     rows.append((in_group & (kind == s)).astype(float))
                     upper.append(float(st.max_count))
-        n_other = len(self.break_slots) + self.grid.n_slots
-        if rows:
-            a = sparse.hstack([sparse.csr_matrix(np.asarray(rows)), sparse.csr_matrix((len(rows), n_other))])
-            out.append(LinearConstraint(a, -np.inf, np.asarray(upper)))
-        return out
+        return np.asarray(rows).reshape(len(rows), len(self.tours)), np.asarray(upper)
+
+    def _rounded(self, x: np.ndarray) -> np.ndarray:
+        """The LP's tours in whole heads within the limits: to the nearest head; else part-time and
+        capped shift types rounded down, the others to the nearest or, failing that, up (which holds:
+        part-time x (1 - share) <= share x full-time survives flooring the one and raising the other)."""
+        rows, upper = self._limits()
+        shifts = self.rules.shifts
+        down = np.asarray([shifts[t.shift].part_time or shifts[t.shift].max_count is not None for t in self.tours])
+        nearest, floor, ceil = np.floor(x + 0.5), np.floor(x + 1e-9), np.ceil(x - 1e-9)
+        candidates = [nearest, np.where(down, floor, nearest), np.where(down, floor, ceil)]
+        return next(c for c in candidates if (rows @ c <= upper + 1e-9).all())
 
     def solve(self, required: np.ndarray, agent_hour_cost: float) -> Solution:
         """Minimise paid cost plus priced shortfall s.t. coverage of `required` heads per slot.
 
-        Three steps: the LP relaxation (a lower bound); the MILP with each tour between the floor
-        and ceiling of its LP value (a good schedule fast); then, unless that one is already within
-        `mip_gap` of the bound, the full MILP with the objective capped at it. The best schedule
-        found is returned with its gap to the best bound proven.
+        In steps, each capped at the best cost so far and stopped once within `mip_gap` of the LP
+        bound: the LP relaxation's tours rounded to whole heads within the limits, only the breaks left
+        to place (a schedule at once); each tour between the floor and ceiling of its LP value; the full
+        MILP. The best schedule is returned with its gap to the best bound proven.
         """
         r, g = self.rules, self.grid
         n_t, n_b, n_s = len(self.tours), len(self.break_slots), g.n_slots
@@ -235,32 +243,46 @@ class ShiftModel:
                 [-self.link_tours, self.link_breaks, sparse.csr_matrix((len(self.links), n_s))], format="csr"
             )
             constraints.append(LinearConstraint(link, 0.0, 0.0))
-        constraints += self._limits()
+        rows, upper = self._limits()
+        if len(rows):
+            limits = sparse.hstack([sparse.csr_matrix(rows), sparse.csr_matrix((len(rows), n_b + n_s))])
+            constraints.append(LinearConstraint(limits, -np.inf, upper))
         integrality = np.concatenate([np.ones(n_t + n_b), np.zeros(n_s)])
         options = {"time_limit": r.time_limit_s, "mip_rel_gap": r.mip_gap, "disp": False}
         started = time.perf_counter()
         relaxed = milp(c, bounds=Bounds(0, np.inf), constraints=constraints)
         bound = float(relaxed.fun)
-        low, high = np.zeros(len(c)), np.full(len(c), np.inf)
-        low[:n_t] = np.floor(relaxed.x[:n_t] + 1e-9)
-        high[:n_t] = np.ceil(relaxed.x[:n_t] - 1e-9)
-        best = milp(c, integrality=integrality, bounds=Bounds(low, high), constraints=constraints, options=options)
-        proven = best.x is not None and best.fun - bound <= r.mip_gap * abs(best.fun)
-        if not proven:
-            capped = constraints
-            if best.x is not None:
-                capped = [*constraints, LinearConstraint(c[None, :], -np.inf, best.fun)]
-            full = milp(c, integrality=integrality, bounds=Bounds(0, np.inf), constraints=capped, options=options)
-            bound = max(bound, float(getattr(full, "mip_dual_bound", None) or bound))
-            if full.x is not None and (best.x is None or full.fun < best.fun - 1e-9):
-                best = full
-            proven = full.status == 0
+        x = relaxed.x[:n_t]
+
+        def tours_within(low: np.ndarray, high: np.ndarray) -> Bounds:
+            """Tours bounded, breaks and shortfall free."""
+            return Bounds(
+                np.concatenate([low, np.zeros(n_b + n_s)]), np.concatenate([high, np.full(n_b + n_s, np.inf)])
+            )
+
+        rounded = self._rounded(x)
+        steps = [
+            (tours_within(rounded, rounded), False),
+            (tours_within(np.floor(x + 1e-9), np.ceil(x - 1e-9)), False),
+            (Bounds(0, np.inf), True),
+        ]
+        best, proven = None, False
+        for bounds, full in steps:  # LP rounded (only breaks to place), its neighbourhood, the full MILP
+            capped = constraints if best is None else [*constraints, LinearConstraint(c[None, :], -np.inf, best.fun)]
+            res = milp(c, integrality=integrality, bounds=bounds, constraints=capped, options=options)
+            if full:
+                bound = max(bound, float(getattr(res, "mip_dual_bound", None) or bound))
+                proven = res.status == 0
+            if res.x is not None and (best is None or res.fun < best.fun - 1e-9):
+                best = res
+            if best is not None and best.fun - bound <= r.mip_gap * abs(best.fun):
+                proven = True
+                break
         seconds = time.perf_counter() - started
-        if best.x is None:
+        if best is None:
             raise RuntimeError(f"HiGHS found no schedule within {r.time_limit_s:g} s; raise schedule.time_limit_s")
-        x = best.x
-        tours = np.round(x[:n_t]).astype(np.int64)
-        breaks = np.round(x[n_t : n_t + n_b]).astype(np.int64)
+        tours = np.round(best.x[:n_t]).astype(np.int64)
+        breaks = np.round(best.x[n_t : n_t + n_b]).astype(np.int64)
         working = self.span @ (self.worked @ tours) - self.on_break @ breaks
         short = np.maximum(0.0, np.asarray(required, dtype=float) - working)
         gap = max(0.0, (best.fun - bound) / abs(best.fun)) if best.fun else 0.0
