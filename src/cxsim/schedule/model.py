@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -212,24 +213,58 @@ class ShiftModel:
                     upper.append(float(st.max_count))
         return np.asarray(rows).reshape(len(rows), len(self.tours)), np.asarray(upper)
 
-    def _rounded(self, x: np.ndarray) -> np.ndarray:
-        """The LP's tours in whole heads within the limits: to the nearest head; else part-time and
-        capped shift types rounded down, the others to the nearest or, failing that, up (which holds:
-        part-time x (1 - share) <= share x full-time survives flooring the one and raising the other)."""
+    def _expected_cover(self) -> sparse.csc_matrix:
+        """Slots x tours: heads a tour puts on the floor with each break spread evenly over its window."""
+        per_break = Counter((bs.unit, bs.k) for bs in self.break_slots)
+        weights = sparse.csr_matrix(
+            (
+                [1.0 / per_break[(bs.unit, bs.k)] for bs in self.break_slots],
+                ([j for j in range(len(self.break_slots))], [bs.unit for bs in self.break_slots]),
+            ),
+            shape=(len(self.break_slots), len(self.units)),
+        )
+        return sparse.csc_matrix((self.span - self.on_break @ weights) @ self.worked)
+
+    def _complete(self, tours: np.ndarray, need: np.ndarray, cost: np.ndarray) -> np.ndarray:
+        """`tours` brought within the limits (part-time heads removed), then heads added greedily (most
+        shortfall covered per unit of cost, within the limits) until their expected coverage closes
+        `need` (heads per slot)."""
         rows, upper = self._limits()
-        shifts = self.rules.shifts
-        down = np.asarray([shifts[t.shift].part_time or shifts[t.shift].max_count is not None for t in self.tours])
-        nearest, floor, ceil = np.floor(x + 0.5), np.floor(x + 1e-9), np.ceil(x - 1e-9)
-        candidates = [nearest, np.where(down, floor, nearest), np.where(down, floor, ceil)]
-        return next(c for c in candidates if (rows @ c <= upper + 1e-9).all())
+        cover = self._expected_cover()
+        tours, need = tours.copy(), need.copy()
+        while ((over := rows @ tours - upper) > 1e-9).any():  # rounding down can break the part-time share
+            row = rows[int(np.argmax(over))]
+            j = int(np.argmax(np.where((row > 0) & (tours > 0), tours, -1)))
+            tours[j] -= 1
+            need += cover[:, j].toarray().ravel()
+        allowed = np.ones(len(tours), dtype=bool)
+        while (need > 1e-9).any() and allowed.any():
+            gain = cover.T @ np.clip(need, 0.0, 1.0)
+            score = np.where(allowed & (gain > 1e-9), gain / cost, -np.inf)
+            j = int(np.argmax(score))
+            if not np.isfinite(score[j]):
+                break
+            tours[j] += 1
+            if (rows @ tours <= upper + 1e-9).all():
+                need -= cover[:, j].toarray().ravel()
+            else:
+                tours[j] -= 1
+                allowed[j] = False
+        return tours
+
+    def _working(self, solution: np.ndarray) -> np.ndarray:
+        """Heads on the floor per slot of a solution vector (tours, breaks, shortfall)."""
+        n_t, n_b = len(self.tours), len(self.break_slots)
+        tours = np.round(solution[:n_t])
+        return self.span @ (self.worked @ tours) - self.on_break @ np.round(solution[n_t : n_t + n_b])
 
     def solve(self, required: np.ndarray, agent_hour_cost: float) -> Solution:
         """Minimise paid cost plus priced shortfall s.t. coverage of `required` heads per slot.
 
         In steps, each capped at the best cost so far and stopped once within `mip_gap` of the LP
-        bound: the LP relaxation's tours rounded to whole heads within the limits, only the breaks left
-        to place (a schedule at once); each tour between the floor and ceiling of its LP value; the full
-        MILP. The best schedule is returned with its gap to the best bound proven.
+        bound: the LP relaxation's tours rounded down and completed greedily, only the breaks left
+        to place (a covering schedule at once); each tour between the floor and ceiling of its LP
+        value; the full MILP. The best schedule is returned with its gap to the best bound proven.
         """
         r, g = self.rules, self.grid
         n_t, n_b, n_s = len(self.tours), len(self.break_slots), g.n_slots
@@ -260,14 +295,24 @@ class ShiftModel:
                 np.concatenate([low, np.zeros(n_b + n_s)]), np.concatenate([high, np.full(n_b + n_s, np.inf)])
             )
 
-        rounded = self._rounded(x)
-        steps = [
-            (tours_within(rounded, rounded), False),
-            (tours_within(np.floor(x + 1e-9), np.ceil(x - 1e-9)), False),
-            (Bounds(0, np.inf), True),
-        ]
+        start = np.floor(x + 1e-9)  # within every limit, as the LP is
         best, proven = None, False
-        for bounds, full in steps:  # LP rounded (only breaks to place), its neighbourhood, the full MILP
+        for _ in range(3):  # a first schedule: LP floored, completed greedily, breaks placed by the MILP
+            need = np.asarray(required, dtype=float) - (
+                self._expected_cover() @ start if best is None else self._working(best.x)
+            )
+            start = self._complete(start, need, tour_cost)
+            fixed = tours_within(start, start)
+            res = milp(c, integrality=integrality, bounds=fixed, constraints=constraints, options=options)
+            if res.x is not None and (best is None or res.fun < best.fun - 1e-9):
+                best = res
+            if res.x is None or (self._working(res.x) >= np.asarray(required) - 1e-9).all():
+                break
+        steps = [(tours_within(np.floor(x + 1e-9), np.ceil(x - 1e-9)), False), (Bounds(0, np.inf), True)]
+        for bounds, full in steps:  # the LP's neighbourhood, then the full MILP, each capped at the best so far
+            if best is not None and best.fun - bound <= r.mip_gap * abs(best.fun):
+                proven = True
+                break
             capped = constraints if best is None else [*constraints, LinearConstraint(c[None, :], -np.inf, best.fun)]
             res = milp(c, integrality=integrality, bounds=bounds, constraints=capped, options=options)
             if full:
@@ -275,15 +320,12 @@ class ShiftModel:
                 proven = res.status == 0
             if res.x is not None and (best is None or res.fun < best.fun - 1e-9):
                 best = res
-            if best is not None and best.fun - bound <= r.mip_gap * abs(best.fun):
-                proven = True
-                break
         seconds = time.perf_counter() - started
         if best is None:
             raise RuntimeError(f"HiGHS found no schedule within {r.time_limit_s:g} s; raise schedule.time_limit_s")
         tours = np.round(best.x[:n_t]).astype(np.int64)
         breaks = np.round(best.x[n_t : n_t + n_b]).astype(np.int64)
-        working = self.span @ (self.worked @ tours) - self.on_break @ breaks
+        working = self._working(best.x)
         short = np.maximum(0.0, np.asarray(required, dtype=float) - working)
         gap = max(0.0, (best.fun - bound) / abs(best.fun)) if best.fun else 0.0
         status = "optimal" if proven else "time limit (best found)"
