@@ -65,11 +65,6 @@ class Rules:
     min_contacts: int
     simulate: bool
 
-    @property
-    def around_the_clock(self) -> bool:
-        """Open 00:00-24:00: shifts may run past midnight (into the next day of the cyclic horizon)."""
-        return self.open_min == 0 and self.close_min == DAY_MIN
-
     def slot_min(self, interval_min: int) -> int:
         """The time step of the model: the largest that every time in the rules and the interval sit on."""
         times = [interval_min, self.granularity_min, self.open_min, self.close_min]

@@ -161,6 +161,7 @@ class ShiftModel:
             shape=(len(pairs), len(self.break_slots)),
         )
         self.link_tours = self.worked[[u for u, _ in pairs], :] if pairs else sparse.csr_matrix((0, len(self.tours)))
+        self.expected = self._expected_cover()
 
     def check_coverable(self) -> None:
         """Every slot of the operating hours is worked by some shift with some break placement."""
@@ -214,7 +215,8 @@ class ShiftModel:
         return np.asarray(rows).reshape(len(rows), len(self.tours)), np.asarray(upper)
 
     def _expected_cover(self) -> sparse.csc_matrix:
-        """Slots x tours: heads a tour puts on the floor with each break spread evenly over its window."""
+        """Slots x tours: heads a tour puts on the floor with each break spread evenly over its window
+        (the greedy start's estimate; the MILP then places the breaks)."""
         per_break = Counter((bs.unit, bs.k) for bs in self.break_slots)
         weights = sparse.csr_matrix(
             (
@@ -230,7 +232,7 @@ class ShiftModel:
         shortfall covered per unit of cost, within the limits) until their expected coverage closes
         `need` (heads per slot)."""
         rows, upper = self._limits()
-        cover = self._expected_cover()
+        cover = self.expected
         tours, need = tours.copy(), need.copy()
         while ((over := rows @ tours - upper) > 1e-9).any():  # rounding down can break the part-time share
             row = rows[int(np.argmax(over))]
@@ -299,7 +301,7 @@ class ShiftModel:
         best, proven = None, False
         for _ in range(3):  # a first schedule: LP floored, completed greedily, breaks placed by the MILP
             need = np.asarray(required, dtype=float) - (
-                self._expected_cover() @ start if best is None else self._working(best.x)
+                self.expected @ start if best is None else self._working(best.x)
             )
             start = self._complete(start, need, tour_cost)
             fixed = tours_within(start, start)
