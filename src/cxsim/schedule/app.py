@@ -49,7 +49,7 @@ def run_schedule(
 ) -> Schedule:
     """Validate, schedule, simulate and repair; write the schedule files and the KPI tables."""
     from cxsim.app import headline, validate
-    from cxsim.outputs import write_results
+    from cxsim.outputs import SUMMARY_FILE, write_atomic, write_results
     from cxsim.schedule.repair import schedule_shifts
 
     scenario = validate(cfg)
@@ -66,6 +66,8 @@ def run_schedule(
         resolved.pop("hydra", None)
         write_results(schedule.kpis, out, resolved, overrides)
         print(headline(schedule.kpis), file=stream)
+    else:
+        write_atomic(out / SUMMARY_FILE, lambda p: schedule.cost_table().to_csv(p, index=False))
     print(schedule.describe(), file=stream)
     print(f"results: {out}", file=stream)
     return schedule

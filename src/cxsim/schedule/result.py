@@ -175,6 +175,20 @@ class Schedule:
             }
         return {"scenario": self.scenario, "cost": self.cost, "tiers": tiers, "rounds": self.rounds}
 
+    def cost_table(self) -> pd.DataFrame:
+        """The schedule's paid hours and cost per tier and overall, in summary.csv's shape (for a run
+        that is not simulated, so a sweep's combined table still compares schedules)."""
+        shifts = self.shifts()
+        rows = []
+        for ts in self.tiers:
+            mine = shifts[shifts.tier == ts.tier]
+            rows += [
+                ("tier", ts.tier, "paid_hours", mine.paid_hours.sum()),
+                ("tier", ts.tier, "cost_total", mine.cost.sum()),
+            ]
+        rows += [("overall", "all", "paid_hours", shifts.paid_hours.sum()), ("overall", "all", "cost_total", self.cost)]
+        return pd.DataFrame(rows, columns=["scope", "name", "metric", "mean"]).assign(ci95=0.0, n=1)
+
     def describe(self) -> str:
         """A few lines for the terminal: cost, shifts per tier, intervals short, simulated SL."""
         info = self.summary()
