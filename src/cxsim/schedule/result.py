@@ -158,9 +158,11 @@ class Schedule:
         return pd.concat(frames, ignore_index=True)
 
     def summary(self) -> dict[str, Any]:
-        """schedule.json: cost, paid hours, heads and shortfall per tier, the solver's status, the rounds."""
+        """schedule.json: cost, paid hours, heads per shift type (shifts worked over the horizon, or
+        heads on weekly tours), shortfall per tier, the solver's status, the rounds."""
         short = self.short()
         shifts = self.shifts()
+        heads = self.tours() if self.model.rules.tours(self.model.grid.days) else shifts
         tiers = {}
         for k, ts in enumerate(self.tiers):
             mine = shifts[shifts.tier == ts.tier]
@@ -168,7 +170,10 @@ class Schedule:
             tiers[ts.tier] = {
                 "cost": sol.cost,
                 "paid_hours": float(mine.paid_hours.sum()),
-                "shifts": {str(name): int(c) for name, c in mine.groupby("shift")["count"].sum().items()},
+                "shifts": {
+                    str(name): int(c)
+                    for name, c in heads[heads.tier == ts.tier].groupby("shift")["count"].sum().items()
+                },
                 "short_intervals": int((short[k] > 1e-9).sum()),
                 "short_head_hours": float(sol.short.sum() * self.model.grid.slot_min / 60),
                 "solver": {"status": sol.status, "gap": sol.gap, "seconds": round(sol.seconds, 3)},
@@ -192,7 +197,8 @@ class Schedule:
     def describe(self) -> str:
         """A few lines for the terminal: cost, shifts per tier, intervals short, simulated SL."""
         info = self.summary()
-        lines = [f"schedule: cost {self.cost:,.0f}"]
+        tours = self.model.rules.tours(self.model.grid.days)
+        lines = [f"schedule: cost {self.cost:,.0f}" + (" (heads on weekly tours per shift type)" if tours else "")]
         for name, t in info["tiers"].items():
             mix = ", ".join(f"{c} {s}" for s, c in t["shifts"].items())
             short = f"{t['short_intervals']} intervals short" if t["short_intervals"] else "covered"
