@@ -20,6 +20,7 @@ import cxsim
 from cxsim.cli import preflight, register_configs
 from cxsim.errors import ConfigError
 from cxsim.paths import configs_dir
+from cxsim.planning.result import wide_plan
 from cxsim.schedule import requirement, rules_from, schedule_shifts
 from cxsim.schedule.model import ShiftModel, grid_for
 from cxsim.schedule.repair import raise_requirement
@@ -153,16 +154,8 @@ def test_requirement_reads_the_wide_plan_and_staff_files(tmp_path):
     column per tier both read as heads per interval; a clock that skips an interval is refused."""
     scn = cxsim.load_scenario("mmc")
     heads = np.arange(48) % 7 + 3
-    plan = pd.DataFrame(
-        {
-            "day": 1,
-            "time": [f"{i // 2:02d}:{30 * (i % 2):02d}" for i in range(48)],
-            "tier1": heads,
-            "tier1_agents": heads - 1,
-            "tier1_roster": 10,
-            "tier1_gap": heads - 10,
-        }
-    )
+    plan = wide_plan(scn, heads[None, :])  # what `cxsim staff` writes as staffing_plan.csv
+    assert {"day", "time", "tier1", "tier1_agents", "tier1_roster", "tier1_gap"} <= set(plan.columns)
     plan.to_csv(tmp_path / "plan.csv", index=False)
     assert np.array_equal(read_requirement(str(tmp_path / "plan.csv"), scn)[0], heads)
     plan.drop(columns=["day", "time"]).assign(interval_start="x").to_csv(tmp_path / "staff.csv", index=False)
