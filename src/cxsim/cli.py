@@ -1,5 +1,5 @@
 """The `cxsim` command: a thin Hydra app over `cxsim.app.run` (and `cxsim report`, `cxsim staff`,
-`cxsim calibrate`, `cxsim replay`).
+`cxsim schedule`, `cxsim calibrate`, `cxsim replay`).
 
 Before Hydra starts, the command composes the config for every combination a sweep asks for
 and validates it, so a user mistake prints one line naming the key and the rule, exits 2 and
@@ -224,6 +224,10 @@ def preflight(config_name: str, overrides: list[str], multirun: bool, config_dir
                 except Exception:  # find the override to blame, with the same message Hydra would give
                     raise _blame(config_name, [*base, *post], extra) from None
             scenario = validate(cfg)
+            if cfg.get("schedule") is not None:
+                from cxsim.schedule.app import check_config as check_schedule
+
+                check_schedule(cfg, scenario)
             if planned(cfg) or cfg.get("objective") is not None:
                 from cxsim.planning.app import check_config
 
@@ -250,6 +254,10 @@ def _task(cfg: DictConfig) -> Any:
             from cxsim.calibrate.app import run_task as run_calibrate_task
 
             return run_calibrate_task(cfg, out, list(hc.overrides.task))
+        if cfg.get("schedule") is not None:  # cxsim schedule
+            from cxsim.schedule.app import run_schedule
+
+            return run_schedule(cfg, out, list(hc.overrides.task))
         if cfg.get("objective") is not None or (planned(cfg) and hc.job.config_name == "staff"):  # Optuna, cxsim staff
             from cxsim.planning.app import run_task
 
@@ -281,7 +289,7 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.exit(report_main(args[1:]))
     config_name = "config"
-    if args and args[0] in ("staff", "calibrate", "replay"):
+    if args and args[0] in ("staff", "schedule", "calibrate", "replay"):
         config_name, args = args[0], args[1:]
     from hydra._internal.utils import get_args_parser
 

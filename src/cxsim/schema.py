@@ -225,6 +225,57 @@ class ReplayConfig:
 
 
 @dataclass
+class BreakConfig:
+    """A break or lunch inside a shift: its length, whether it is paid, and the window it may start in."""
+
+    name: str = "break"
+    length_min: float = 15.0
+    paid: bool = True
+    earliest_min: float = 60.0  # earliest start, minutes after the shift starts
+    latest_min: float = 180.0  # latest start, minutes after the shift starts
+
+
+@dataclass
+class ShiftConfig:
+    """A shift type of the catalogue: length, allowed start times, breaks, part-time flag and limits."""
+
+    length_h: float = 8.0  # start to end, breaks included
+    earliest_start: str = "00:00"  # HH:MM
+    latest_start: str = "23:59"  # HH:MM; starts are on the `granularity_min` grid in between
+    part_time: bool = False
+    max_count: int | None = None  # heads per tier on this shift type (per day for daily shifts)
+    cost_factor: float = 1.0  # multiplies the tier's agent-hour cost for this shift type's paid hours
+    breaks: list[BreakConfig] = field(default_factory=list)
+
+
+@dataclass
+class OperatingHoursConfig:
+    """When the operation is open each day; shifts lie inside (00:00-24:00: around the clock)."""
+
+    open: str = "00:00"
+    close: str = "24:00"
+
+
+@dataclass
+class ScheduleConfig:
+    """`cxsim schedule`: the shift catalogue, its rules, the solver and the simulate-and-repair loop."""
+
+    requirement: str | None = None  # CSV of required heads per interval and tier; null: the scenario's staff
+    granularity_min: int = 30  # shift start times lie on this grid
+    operating_hours: OperatingHoursConfig = field(default_factory=OperatingHoursConfig)
+    part_time_max_share: float = 1.0  # part-time heads / all heads, per tier (per day for daily shifts)
+    days_off_per_week: int = 0  # > 0: weekly tours (same shift on the days worked) for whole-week horizons
+    consecutive_days_off: bool = True
+    shortfall_penalty: float = 1000.0  # a head-hour short costs this many agent-hours of the tier
+    time_limit_s: float = 20.0  # solver time per tier and round
+    mip_gap: float = 0.01  # relative optimality gap the solver may stop at
+    max_rounds: int = 3  # simulate-and-repair rounds after the first solve
+    min_contacts: int = 30  # an interval's SL is judged once this many contacts (all replications) reach it
+    simulate: bool = True  # simulate the schedule on fresh seeds (and repair)
+    shifts: dict[str, ShiftConfig] = field(default_factory=dict)
+
+
+@dataclass
 class RunConfig(ScenarioConfig):
     """A scenario plus how to run it: the schema of the `cxsim` command's config."""
 
@@ -239,6 +290,7 @@ class RunConfig(ScenarioConfig):
     log: str | None = None  # the contact log of `cxsim calibrate` and `cxsim replay`
     calibrate: CalibrateConfig | None = None  # set by configs/calibrate.yaml
     replay: ReplayConfig | None = None  # set by configs/replay.yaml
+    schedule: ScheduleConfig | None = None  # set by configs/schedule.yaml (`cxsim schedule`)
 
 
 RUN_KEYS = (
@@ -253,6 +305,7 @@ RUN_KEYS = (
     "log",
     "calibrate",
     "replay",
+    "schedule",
 )
 STAFFING_MODES = ("roster", "plan")
 
