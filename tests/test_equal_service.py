@@ -43,10 +43,11 @@ def test_each_job_plans_then_reports_the_plan_on_shared_seeds(planned_sweep: Pat
         plan = pd.read_csv(d / "staffing_plan.csv")
         summary = pd.read_csv(d / "summary.csv").set_index(["scope", "name", "metric"])
         warm_h = 1.0  # mmc's warm-up: paid hours count the measured window only
-        window = plan[plan.interval_start >= warm_h * 3600]
-        assert summary.loc[("tier", "tier1", "paid_hours"), "mean"] == pytest.approx(window["heads"].sum() * 0.5)
-    less = pd.read_csv(planned_sweep / "1" / "staffing_plan.csv")["heads"].sum()
-    assert less < pd.read_csv(planned_sweep / "0" / "staffing_plan.csv")["heads"].sum()
+        clock = plan["time"].str.split(":", expand=True).astype(int)
+        window = plan[(plan["day"] - 1) * 24 + clock[0] + clock[1] / 60 >= warm_h]
+        assert summary.loc[("tier", "tier1", "paid_hours"), "mean"] == pytest.approx(window["tier1"].sum() * 0.5)
+    less = pd.read_csv(planned_sweep / "1" / "staffing_plan.csv")["tier1"].sum()
+    assert less < pd.read_csv(planned_sweep / "0" / "staffing_plan.csv")["tier1"].sum()
 
 
 def test_report_compares_at_equal_service_with_paired_differences(planned_sweep: Path, tmp_path: Path) -> None:
