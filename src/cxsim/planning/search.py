@@ -278,7 +278,8 @@ class Search:
             if check:  # the check also tells its close calls apart while nothing clearly misses
                 open_calls = open_calls or (j.feasible and bool(j.close.any() or j.day_close.any()))
             if n >= cap or not open_calls:
-                return ev, (j if n < cap else j.deciding(strict))
+                # the check's close calls pass at its cap (repairs need evidence, not a coin flip)
+                return ev, (j if n < cap or check else j.deciding(strict))
             ev = self.ev.extend(ev, min(n, cap - n))
 
     def affected(self, removed: np.ndarray) -> np.ndarray:
