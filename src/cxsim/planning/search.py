@@ -261,24 +261,23 @@ class Search:
 
     def settle(self, ev: Evaluation, cap: int, strict: np.ndarray, check: bool = False) -> tuple[Evaluation, Judgement]:
         """Judge, giving the same plan more replications (doubling, common random numbers) up to `cap`
-        while close calls are open. `strict` (tiers x intervals) marks the cells a change must prove:
-        their close calls are settled — at the cap the estimate decides — beside any clear miss
-        (a removal round blames every failing removal at once). Elsewhere a close call is no miss:
-        the staffing there stands unless clearly failing. The `check` judges its cells as a family
-        (`judge`), the strict ones (cells the search lowered: chosen on the search's replications,
-        the suspects of a winner's curse) one by one, and extends every close call while nothing
-        clearly misses."""
+        while calls are open. In the search, `strict` (tiers x intervals) marks the cells a change
+        must prove: while they hold close calls or doubtful passes they get more replications, and at
+        the cap the estimate decides; elsewhere a close call is no miss (the staffing there stands
+        unless clearly failing). The `check` judges its cells as a family, the `strict` ones (cells
+        the search lowered: chosen on the search's replications, the suspects of a winner's curse)
+        one by one (`judge`); while nothing clearly misses, its close calls get more replications,
+        and at the cap they pass: a repair needs a clear miss, not a coin flip at the target."""
         cap = max(cap, ev.data.shape[0])
         while True:
             n = ev.data.shape[0]
             j = self.judge(ev, family=check, suspects=strict if check else None)
-            # a change must show its cells pass beyond the noise, or pass at the cap
-            near = (j.close | j.doubt) & strict
-            open_calls = bool(near.any() or (strict.any() and (j.day_close | j.day_doubt).any()))
-            if check:  # the check also tells its close calls apart while nothing clearly misses
-                open_calls = open_calls or (j.feasible and bool(j.close.any() or j.day_close.any()))
+            if check:
+                open_calls = j.feasible and bool(j.close.any() or j.day_close.any())
+            else:
+                near = (j.close | j.doubt) & strict
+                open_calls = bool(near.any() or (strict.any() and (j.day_close | j.day_doubt).any()))
             if n >= cap or not open_calls:
-                # the check's close calls pass at its cap (repairs need evidence, not a coin flip)
                 return ev, (j if n < cap or check else j.deciding(strict))
             ev = self.ev.extend(ev, min(n, cap - n))
 
