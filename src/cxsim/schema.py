@@ -198,6 +198,16 @@ class StaffingConfig:
 
 
 @dataclass
+class AutomateConfig:
+    """`cxsim automate`: what +`points` of bot containment per intent save at equal service (docs/automation.md)."""
+
+    points: float = 10.0  # percentage points of bot containment added to one intent at a time
+    intents: list[str] | None = None  # null: every intent the bot fronts and does not fully contain
+    plans: int = 3  # independent planner seeds; the intervals on savings are over these paired plans
+    evaluation_replications: int | None = None  # replications judging each planned pair (null: 2 x replications)
+
+
+@dataclass
 class ObjectiveConfig:
     """Makes a job return one number (for Hydra's Optuna sweeper): a KPI plus SLA penalties."""
 
@@ -291,6 +301,7 @@ class RunConfig(ScenarioConfig):
     output: OutputConfig = field(default_factory=OutputConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     staffing: StaffingConfig | None = None  # configs/config.yaml sets mode roster, configs/staff.yaml mode plan
+    automate: AutomateConfig | None = None  # set by configs/automate.yaml (`cxsim automate`)
     objective: ObjectiveConfig | None = None  # set by configs/optuna/*: the job returns a float
     log: str | None = None  # the contact log of `cxsim calibrate` and `cxsim replay`
     calibrate: CalibrateConfig | None = None  # set by configs/calibrate.yaml
@@ -306,6 +317,7 @@ RUN_KEYS = (
     "output",
     "report",
     "staffing",
+    "automate",
     "objective",
     "log",
     "calibrate",
