@@ -59,6 +59,7 @@ class AutomationRanking:
     table: pd.DataFrame
     runs: pd.DataFrame
     base: Results  # the scenario's own first plan, simulated: its KPI tables (per-intent economics)
+    variants: list[Variant]  # every planned variant as evaluated, the scenario's own included
     settings: dict[str, Any] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
 
@@ -251,6 +252,7 @@ def rank_intents(
         table=table,
         runs=runs,
         base=variants[0].results,
+        variants=variants,
         settings={
             "points": points,
             "intents": names,
