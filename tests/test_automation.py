@@ -70,7 +70,7 @@ class _Roster:
         self.planned, self.meets_target = scn, True
 
 
-def test_paired_comparison_at_a_fixed_roster(tiny, monkeypatch) -> None:
+def test_paired_comparison_at_a_fixed_roster(tiny, monkeypatch, tmp_path) -> None:
     """Same roster for scenario and variant: nothing saved in paid hours; the bot's extra
     resolutions follow Binomial(contacts of the intent, +points) (common random numbers: the same
     coin decides, so exactly the coins in [c, c + 0.2) change); CSAT changes are paired."""
@@ -91,9 +91,25 @@ def test_paired_comparison_at_a_fixed_roster(tiny, monkeypatch) -> None:
     var = [v.results.values("csat") for v in _variants(ranking, "b")]
     d = 100 * (np.concatenate(var) - np.concatenate(base))
     assert t.loc["b", "csat_change_pts"] == pytest.approx(d.mean())
+    _report_shows_the_ranking(ranking, tmp_path)
     assert t.loc["b", "csat_change_pts_ci95"] == pytest.approx(
         stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
     )
+
+
+def _report_shows_the_ranking(ranking, out) -> None:
+    """`cxsim report` on an automate run directory adds the ranking section with its figure."""
+    from cxsim.outputs import write_results
+    from cxsim.report import build_report
+
+    write_results(ranking.base, out)
+    ranking.save(out)
+    html = build_report([out], out / "report.html").read_text()
+    section = html[html.index('<section id="automation">') :]
+    section = section[: section.index("</section>")]
+    assert "What to automate next" in section and "data:image/png;base64," in section
+    first, second = ranking.table["intent"]
+    assert section.index(f"<td>1</td><td>{first}</td>") < section.index(f"<td>2</td><td>{second}</td>")
 
 
 def _variants(ranking, intent):

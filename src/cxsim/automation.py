@@ -241,7 +241,7 @@ def rank_intents(
         for intent in [None, *names]:
             scn = scenario if intent is None else raise_containment(scenario, intent, points)
             say(f"plan {k + 1}/{plans}: {scn.name} (seed {plan_seed})")
-            plan = plan_staffing(scn, replications=replications, seed=plan_seed, workers=workers, **planner)
+            plan = plan_staffing(scn, replications=replications, seed=plan_seed, workers=workers, log=log, **planner)
             results = simulate(plan.planned, replications=n_eval, seed=eval_seed, workers=workers)
             variants.append(Variant(plan_seed, intent, bool(plan.meets_target), results))
     elapsed = time.perf_counter() - started
@@ -328,7 +328,8 @@ def _tables(
             )
         row["plans_meet_target"] = all(v.meets_target for v in mine) and all(b.meets_target for b in base_of.values())
         rows.append(row)
-    table = pd.DataFrame(rows).sort_values("cost_saved", ascending=False, kind="stable").reset_index(drop=True)
+    table = pd.DataFrame(rows).sort_values(["cost_saved", "csat_change_pts"], ascending=False, kind="stable")
+    table = table.reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     return table, runs
 
