@@ -188,6 +188,13 @@ MISTAKES = {
     "sweep without -m": (["tiers.tier1.staff=10,12"], "tiers.tier1.staff: 'tiers.tier1.staff=10,12' sweeps"),
     "unknown launcher preset": (["-m", "+launcher=moon"], "launcher: unknown launcher preset 'moon'"),
     "zero replications": (["replications=0"], "replications: must be >= 1"),
+    "false containment that always returns": (
+        ["intents.billing.bot_false_containment=1.0"],
+        "intents.billing.bot_false_containment: must be below 1",
+    ),
+    "automate without a bot": (["automate", "scenario=mmc"], "bot.channels: the scenario has no bot"),
+    "automate zero points": (["automate", "automate.points=0"], "automate.points: must be in (0, 100]"),
+    "automate unknown intent": (["automate", "automate.intents=[nope]"], "automate.intents: 'nope' is not an intent"),
     "key through a list": (
         ["scenario=mmc", "bot.channels=[voice]", "bot.channels.voice.containment=0.3"],
         "bot.channels.voice.containment: cannot be set",
