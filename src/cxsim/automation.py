@@ -71,9 +71,8 @@ class AutomationRanking:
         fig = Figure(figsize=(10, 1.2 + 0.55 * len(t)), layout="constrained")
         ax_cost, ax_csat = fig.subplots(1, 2, sharey=True)
         y = np.arange(len(t))
-        currency = self.settings.get("currency", "")
         for ax, col, label, colour in (
-            (ax_cost, "cost_saved", f"cost saved over the horizon at equal service {currency}".strip(), "#4e79a7"),
+            (ax_cost, "cost_saved", "cost saved over the horizon at equal service", "#4e79a7"),
             (ax_csat, "csat_change_pts", "CSAT change (points)", "#59a14f"),
         ):
             err = np.nan_to_num(t[f"{col}_ci95"].to_numpy(dtype=float))
