@@ -46,7 +46,7 @@ def automation_sections(runs: Sequence[Run]) -> list[dict]:
         out.append(
             {
                 "label": run.label,
-                "points": settings.get("points", "?"),
+                "points": f"{settings['points']:g}" if "points" in settings else "?",
                 "plans": settings.get("plans", "?"),
                 "replications": settings.get("evaluation_replications", "?"),
                 "seconds": info.get("stats", {}).get("seconds"),
