@@ -112,8 +112,10 @@ def test_bot_rollout_containment_sweeps_from_the_command_line(tmp_path: Path) ->
     )
     assert out.returncode == 0, out.stderr
     table = pd.read_csv(tmp_path / "sweep" / "sweep_summary.csv")
-    rate = table[(table.scope == "channel") & (table.name == "chat") & (table.metric == "containment_rate")]
-    rate = rate.set_index("bot.channels.chat.containment")["mean"]
+    chat = table[(table.scope == "channel") & (table.name == "chat")]
+    count = chat.pivot(index="bot.channels.chat.containment", columns="metric", values="mean")
+    # the rate the bot claims: true containments plus false ones (bot_rollout's bot is honest, 0.23 false)
+    rate = (count["contained"] + count["false_contained"]) / count["bot_entered"]
     assert rate[0.2] == pytest.approx(0.2, abs=0.05) and rate[0.6] == pytest.approx(0.6, abs=0.05)
 
 
