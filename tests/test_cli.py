@@ -112,8 +112,10 @@ def test_bot_rollout_containment_sweeps_from_the_command_line(tmp_path: Path) ->
     )
     assert out.returncode == 0, out.stderr
     table = pd.read_csv(tmp_path / "sweep" / "sweep_summary.csv")
-    rate = table[(table.scope == "channel") & (table.name == "chat") & (table.metric == "containment_rate")]
-    rate = rate.set_index("bot.channels.chat.containment")["mean"]
+    chat = table[(table.scope == "channel") & (table.name == "chat")]
+    count = chat.pivot(index="bot.channels.chat.containment", columns="metric", values="mean")
+    # the rate the bot claims: true containments plus false ones (bot_rollout's bot is honest, 0.23 false)
+    rate = (count["contained"] + count["false_contained"]) / count["bot_entered"]
     assert rate[0.2] == pytest.approx(0.2, abs=0.05) and rate[0.6] == pytest.approx(0.6, abs=0.05)
 
 
@@ -188,6 +190,13 @@ MISTAKES = {
     "sweep without -m": (["tiers.tier1.staff=10,12"], "tiers.tier1.staff: 'tiers.tier1.staff=10,12' sweeps"),
     "unknown launcher preset": (["-m", "+launcher=moon"], "launcher: unknown launcher preset 'moon'"),
     "zero replications": (["replications=0"], "replications: must be >= 1"),
+    "false containment that always returns": (
+        ["intents.billing.bot_false_containment=1.0"],
+        "intents.billing.bot_false_containment: must be below 1",
+    ),
+    "automate without a bot": (["automate", "scenario=mmc"], "bot.channels: the scenario has no bot"),
+    "automate zero points": (["automate", "automate.points=0"], "automate.points: must be in (0, 100]"),
+    "automate unknown intent": (["automate", "automate.intents=[nope]"], "automate.intents: 'nope' is not an intent"),
     "key through a list": (
         ["scenario=mmc", "bot.channels=[voice]", "bot.channels.voice.containment=0.3"],
         "bot.channels.voice.containment: cannot be set",

@@ -22,6 +22,8 @@ NO_DEFAULT = object()
 # keys inside free-form (Any / mapping) fields that the code reads, documented on the page too
 EXTRA = {
     "bot.channels.<>.containment",
+    "bot.channels.<>.false_containment",
+    "bot.channels.<>.giveup",
     "satisfaction.coefficients.<>",
     *(f"channels.<>.forecast_error.{k}" for k in ("dist", "cv", "mean", "intraday_cv", "intraday_correlation")),
     "forecast_correlation.<>.<>",

@@ -1,5 +1,5 @@
 """The `cxsim` command: a thin Hydra app over `cxsim.app.run` (and `cxsim report`, `cxsim staff`,
-`cxsim schedule`, `cxsim calibrate`, `cxsim replay`).
+`cxsim schedule`, `cxsim automate`, `cxsim calibrate`, `cxsim replay`).
 
 Before Hydra starts, the command composes the config for every combination a sweep asks for
 and validates it, so a user mistake prints one line naming the key and the rule, exits 2 and
@@ -228,7 +228,11 @@ def preflight(config_name: str, overrides: list[str], multirun: bool, config_dir
                 from cxsim.schedule.app import check_config as check_schedule
 
                 check_schedule(cfg, scenario)
-            if planned(cfg) or cfg.get("objective") is not None:
+            if cfg.get("automate") is not None:
+                from cxsim.automation_app import check_config as check_automate
+
+                check_automate(cfg, scenario)
+            elif planned(cfg) or cfg.get("objective") is not None:
                 from cxsim.planning.app import check_config
 
                 check_config(cfg, scenario)
@@ -250,6 +254,10 @@ def _task(cfg: DictConfig) -> Any:
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
     try:
+        if cfg.get("automate") is not None:  # cxsim automate
+            from cxsim.automation_app import run_automation
+
+            return run_automation(cfg, out, list(hc.overrides.task))
         if cfg.get("calibrate") is not None:  # cxsim calibrate, cxsim replay
             from cxsim.calibrate.app import run_task as run_calibrate_task
 
@@ -289,7 +297,7 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.exit(report_main(args[1:]))
     config_name = "config"
-    if args and args[0] in ("staff", "schedule", "calibrate", "replay"):
+    if args and args[0] in ("staff", "schedule", "automate", "calibrate", "replay"):
         config_name, args = args[0], args[1:]
     from hydra._internal.utils import get_args_parser
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cxsim.forecast import realised_volumes
+from cxsim.records import BOT_GAVE_UP, FALSE_CONTAINED
 from cxsim.scenario import Scenario
 from cxsim.streams import Streams
 
@@ -31,6 +32,8 @@ class Draws:
 
     bot: np.ndarray  # bool: the channel has a bot
     contained: np.ndarray  # bool: the bot resolves it
+    bot_left: np.ndarray  # int8: leaves the bot unresolved (FALSE_CONTAINED, BOT_GAVE_UP) and comes back; 0 else
+    bot_return_delay: np.ndarray  # seconds from leaving the bot unresolved until coming back (inf: stays)
     bot_time: np.ndarray  # seconds in the bot (0 without bot)
     patience: np.ndarray  # seconds (inf: never abandons)
     handle: list[np.ndarray]  # per tier: handle seconds (nan where the tier lacks the skill)
@@ -75,6 +78,41 @@ def generate_arrivals(scenario: Scenario, streams: Streams) -> Arrivals:
     return Arrivals(time[order], channel[order], intent[order], segment[order])
 
 
+def _bot_exits(
+    scenario: Scenario,
+    streams: Streams,
+    prefix: str,
+    channel: np.ndarray,
+    intent: np.ndarray,
+    bot: np.ndarray,
+    contained: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Who leaves the bot unresolved and comes back, and after how long; updates `contained` in place
+    (a false containment is not resolved). Nothing is drawn when no channel has these rates, so
+    scenarios without them keep their numbers."""
+    n = len(channel)
+    left = np.zeros(n, dtype=np.int8)
+    delay = np.full(n, np.inf, dtype=np.float32)
+    if scenario.false_containment_delay is None and scenario.giveup_delay is None:
+        return left, delay
+    p_false, p_giveup = np.zeros(n), np.zeros(n)
+    for c, ch in enumerate(scenario.channels):
+        mask = channel == c
+        if ch.bot_false_containment is not None and ch.bot_giveup is not None:
+            p_false[mask] = ch.bot_false_containment[intent[mask]]
+            p_giveup[mask] = ch.bot_giveup[intent[mask]]
+    rng = streams(f"{prefix}bot_exit")
+    u = rng.random(n)
+    false = contained & (u < p_false)
+    gave_up = bot & ~contained & (u < p_giveup)
+    contained &= ~false
+    left[false], left[gave_up] = FALSE_CONTAINED, BOT_GAVE_UP
+    for who, dist in ((false, scenario.false_containment_delay), (gave_up, scenario.giveup_delay)):
+        if dist is not None and who.any():
+            delay[who] = dist.sample(rng, int(who.sum()))
+    return left, delay
+
+
 def draw_attributes(
     scenario: Scenario, streams: Streams, channel: np.ndarray, intent: np.ndarray, prefix: str = ""
 ) -> Draws:
@@ -100,6 +138,7 @@ def draw_attributes(
     del bot_u
     if bot.any() and scenario.bot_handle_time is not None:
         bot_time[bot] = scenario.bot_handle_time.sample(rng_bot, int(bot.sum()))
+    bot_left, return_delay = _bot_exits(scenario, streams, prefix, channel, intent, bot, contained)
     # durations and coins are kept in 4-byte floats: ample precision, half the memory of a million-contact day
     factor = (scenario.handle_time_factor[intent] * np.where(bot, scenario.context_handoff_factor, 1.0)).astype(
         np.float32
@@ -126,4 +165,6 @@ def draw_attributes(
         if scenario.recontact_delay
         else np.full(n, np.inf, dtype=np.float32)
     )
-    return Draws(bot, contained, bot_time, patience, handle, wrap, resolve_u, recontact_u, delay)
+    return Draws(
+        bot, contained, bot_left, return_delay, bot_time, patience, handle, wrap, resolve_u, recontact_u, delay
+    )

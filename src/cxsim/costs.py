@@ -9,6 +9,11 @@
 - cost_per_contact = cost_total / contacts arriving in the window (bot-contained included).
 - cost_per_resolved = cost_total / issues first raised in the window and resolved by any of
   their contacts (escalations and recontacts included).
+- Per intent (what automating it saves): agent_hours = handle + wrap-up hours at every tier of
+  contacts arriving in the window; each tier's paid hours and agent cost are shared out over the
+  intents in proportion to the agent capacity their contacts used there (handle + wrap-up, a chat
+  at concurrency 2 using half an agent), plus the intent's bot conversations x `costs.bot_contact`.
+  Summed over intents they give the overall paid hours and cost_total.
 """
 
 from __future__ import annotations
@@ -52,6 +57,36 @@ def _per_interval(codes: np.ndarray, size: int, weights: np.ndarray | None = Non
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+
+def intent_costs(scn: Scenario, rec: Records, window_s: np.ndarray, door_interval: np.ndarray) -> dict[str, np.ndarray]:
+    """Per intent: agent_hours worked, paid_hours and cost_total allocated by capacity used, cost_per_contact."""
+    n_i, n_t = len(scn.intents), len(scn.tiers)
+    served = ~np.isnan(rec.leg_start)
+    served &= door_interval[rec.leg_contact] >= 0
+    contact = rec.leg_contact[served]
+    intent, tier = rec.intent[contact], rec.leg_tier[served]
+    work = (rec.leg_end - rec.leg_start + rec.leg_wrap)[served] / 3600.0
+    share_of_agent = np.asarray(  # (tiers, channels): the part of an agent one contact takes
+        [
+            [1.0 / scn.channels[c].concurrency if c in t.skills else 0.0 for c in range(len(scn.channels))]
+            for t in scn.tiers
+        ]
+    )
+    used = np.zeros((n_t, n_i))
+    np.add.at(used, (tier, intent), work * share_of_agent[tier, rec.channel[contact]])
+    share = np.nan_to_num(_ratio(used, used.sum(1, keepdims=True)))  # a tier that did no work shares nothing
+    hours = paid_hours(scn, window_s).sum(1)
+    agents = agent_cost(scn, window_s).sum(1)
+    bot = _per_interval(np.where(door_interval >= 0, rec.intent, -1), n_i, rec.bot) * scn.bot_contact_cost
+    cost = agents @ share + bot
+    arrivals = _per_interval(np.where(door_interval >= 0, rec.intent, -1), n_i)
+    return {
+        "agent_hours": np.bincount(intent, weights=work, minlength=n_i).astype(float),
+        "paid_hours": hours @ share,
+        "cost_total": cost,
+        "cost_per_contact": _ratio(cost, arrivals),
+    }
 
 
 def cost_tables(

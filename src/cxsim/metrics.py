@@ -2,7 +2,9 @@
 
 Definitions (docs/kpis.md states them for users):
 - offered: contacts reaching an agent queue (after the bot) in the window, by queue-entry time;
-  answered / abandoned refer to that first queue; contained: resolved by the bot.
+  answered / abandoned refer to that first queue; contained: truly resolved by the bot (a false
+  containment is not); false_contained / bot_giveups: left the bot unresolved and come back later
+  (bot_recontacts: the contacts they come back with).
 - service_level: per the channel's `sla.formula` (default answered within T / offered).
 - asa_s: mean wait of answered; wait_mean_s: mean wait of all offered (abandoned until leaving).
 - aht_s: handle + wrap-up per served tier leg. occupancy: busy agent-time / staffed agent-time
@@ -19,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cxsim.costs import cost_tables
-from cxsim.records import ABANDONED, ESCALATED, RESOLVED, UNRESOLVED, Records
+from cxsim.costs import cost_tables, intent_costs
+from cxsim.records import ABANDONED, BOT_GAVE_UP, ESCALATED, FALSE_CONTAINED, RESOLVED, UNRESOLVED, Records
 from cxsim.risk import DAY_S, METRIC, meets_target, share_of_days_meeting
 from cxsim.satisfaction import Experience, project_nps, score_in_chunks
 from cxsim.scenario import Scenario
@@ -126,7 +128,8 @@ def contact_view(scn: Scenario, rec: Records) -> ContactView:
     first_response = np.where(answered, start - rec.arrival, np.nan)
     del start
     hold = np.where(has_leg, np.maximum(legs.pop("queued") - wait, 0.0), 0.0)
-    end = np.where(has_leg, legs.pop("last_end"), np.where(rec.contained, rec.arrival + rec.bot_time, np.nan))
+    in_bot = rec.contained | (rec.bot_left > 0)  # ended in the bot: contained, falsely contained or gave up
+    end = np.where(has_leg, legs.pop("last_end"), np.where(in_bot, rec.arrival + rec.bot_time, np.nan))
     abandoned = has_leg & (last_out == ABANDONED)
     first_abandoned = has_leg & ~answered
     resolved = rec.contained | (last_out == RESOLVED)
@@ -143,9 +146,9 @@ def contact_view(scn: Scenario, rec: Records) -> ContactView:
     den = np.where(uses("late_abandons"), answered | (first_abandoned & ~within), den)
     experience = Experience(
         wait_s=np.where(has_leg, wait, 0.0),
-        abandoned=abandoned,
-        contained=rec.contained,
-        bot_handoff=rec.bot & ~rec.contained,
+        abandoned=abandoned | (rec.bot_left == BOT_GAVE_UP),  # giving up in the bot is leaving unserved
+        contained=rec.contained | (rec.bot_left == FALSE_CONTAINED),  # ended in the bot as contained
+        bot_handoff=rec.bot & ~in_bot,
         transfers=transfers,
         resolved=resolved,
         attempt=rec.attempt,
@@ -222,6 +225,31 @@ def door_metrics(v: ContactView, rec: Records, codes: np.ndarray, size: int) -> 
     }
     if v.nps is not None:  # NPS in points, -100..100
         out["nps"] = 100.0 * _ratio(_sums(codes, size, v.nps), arrivals)
+    return out
+
+
+def bot_metrics(rec: Records, returned: np.ndarray, codes: np.ndarray, size: int) -> dict[str, np.ndarray]:
+    """How bot conversations end, per group of front-door codes: every one entering the bot is
+    contained, falsely contained, given up or handed off; bot_recontacts are the contacts that come
+    back after a false containment or a give-up (`returned`, counted by their own arrival)."""
+    contained = _sums(codes, size, rec.contained)
+    false = _sums(codes, size, rec.bot_left == FALSE_CONTAINED)
+    gave_up = _sums(codes, size, rec.bot_left == BOT_GAVE_UP)
+    return {
+        "false_contained": false,
+        "bot_giveups": gave_up,
+        "bot_handoffs": _sums(codes, size, rec.bot) - contained - false - gave_up,
+        "bot_recontacts": _sums(codes, size, returned),
+    }
+
+
+def bot_recontact(rec: Records) -> np.ndarray:
+    """Per contact: it is the return of a contact that left the bot unresolved. Each contact has at
+    most one follow-up (same issue, next attempt), so the previous attempt of the issue is its parent."""
+    order = np.lexsort((rec.attempt, rec.issue))
+    same = rec.issue[order][1:] == rec.issue[order][:-1]
+    out = np.zeros(rec.n_contacts, bool)
+    out[order[1:][same]] = rec.bot_left[order[:-1][same]] > 0
     return out
 
 
@@ -329,10 +357,13 @@ def replication_tables(scn: Scenario, rec: Records) -> tuple[pd.DataFrame, pd.Da
                 )
             )
 
+    returned = bot_recontact(rec)
+
     def kpis(codes_q: np.ndarray, codes_d: np.ndarray, size: int) -> dict[str, np.ndarray]:
         return {
             **queue_metrics(v, rec, codes_q, size),
             **door_metrics(v, rec, codes_d, size),
+            **bot_metrics(rec, returned, codes_d, size),
             **issue_metrics(v, rec, codes_d, size),
         }
 
@@ -364,6 +395,7 @@ def replication_tables(scn: Scenario, rec: Records) -> tuple[pd.DataFrame, pd.Da
     issue_resolved = np.zeros(rec.n_contacts, bool)
     issue_resolved[rec.issue[v.resolved]] = True  # by any of its contacts, recontacts included
     costs = cost_tables(scn, rec, window, d_int, issue_resolved)
+    by_intent.update(intent_costs(scn, rec, window, d_int))
     leg_int = _interval_of(rec.leg_enqueued, scn)  # interval each tier leg joined its queue; -1 outside
     tiers = {
         **_tier_queue(v, rec, np.where(leg_int >= 0, rec.leg_tier, -1), n_t),

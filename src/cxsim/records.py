@@ -15,7 +15,10 @@ import pandas as pd
 # leg outcomes
 RESOLVED, ESCALATED, UNRESOLVED, ABANDONED = 0, 1, 2, 3
 LEG_OUTCOMES = ("resolved", "escalated", "unresolved", "abandoned")
-OUTCOMES = (*LEG_OUTCOMES, "contained")  # a contact's outcome: its last leg's, or contained by the bot
+# how a contact left the bot without reaching an agent and unresolved (Records.bot_left); it comes back
+FALSE_CONTAINED, BOT_GAVE_UP = 1, 2
+# a contact's outcome: its last leg's, or how it ended in the bot
+OUTCOMES = (*LEG_OUTCOMES, "contained", "false_contained", "bot_giveup")
 
 
 @dataclass
@@ -30,8 +33,9 @@ class Records:
     issue: np.ndarray  # the first contact's id: recontacts share it
     attempt: np.ndarray  # 0 first contact, 1.. recontacts
     bot: np.ndarray  # bool: went through the bot
-    contained: np.ndarray  # bool: resolved by the bot
+    contained: np.ndarray  # bool: resolved by the bot (a false containment is not)
     bot_time: np.ndarray  # seconds in the bot
+    bot_left: np.ndarray  # int8: left the bot unresolved (FALSE_CONTAINED, BOT_GAVE_UP), else 0
     # legs: one row per wait at a tier queue (served or abandoned)
     leg_contact: np.ndarray
     leg_tier: np.ndarray
@@ -82,8 +86,10 @@ def contacts_frame(
     """One row per contact with every timestamp: arrival, queue entry, first answer, end, outcome."""
     n = rec.n_contacts
     first_start = np.full(n, np.nan)
-    end = np.where(rec.contained, rec.arrival + rec.bot_time, np.nan)
-    outcome = np.where(rec.contained, len(LEG_OUTCOMES), UNRESOLVED).astype(np.int8)  # codes into OUTCOMES
+    in_bot = rec.contained | (rec.bot_left > 0)  # ended in the bot, never reached an agent
+    end = np.where(in_bot, rec.arrival + rec.bot_time, np.nan)
+    # codes into OUTCOMES: contained, false_contained, bot_giveup follow the leg outcomes
+    outcome = np.where(in_bot, len(LEG_OUTCOMES) + rec.bot_left, UNRESOLVED).astype(np.int8)
     last_tier = np.full(n, -1)
     legs = np.zeros(n, dtype=np.int64)
     if len(rec.leg_contact):
@@ -109,7 +115,7 @@ def contacts_frame(
             "segment": pd.Categorical.from_codes(rec.segment, segments),
             "arrival_s": rec.arrival,
             "bot": rec.bot,
-            "queue_entry_s": np.where(rec.contained, np.nan, entry),
+            "queue_entry_s": np.where(in_bot, np.nan, entry),
             "first_answer_s": first_start,
             "end_s": end,
             "outcome": pd.Categorical.from_codes(outcome, OUTCOMES),

@@ -27,8 +27,8 @@ class Experience:
     """What each customer lived through, one entry per contact (times in seconds)."""
 
     wait_s: np.ndarray  # time in the first agent queue before the answer (or until abandoning)
-    abandoned: np.ndarray  # bool: left a queue before being answered
-    contained: np.ndarray  # bool: the bot resolved it
+    abandoned: np.ndarray  # bool: left a queue before being answered, or gave up in the bot
+    contained: np.ndarray  # bool: ended in the bot as contained (`resolved` says if it truly was)
     bot_handoff: np.ndarray  # bool: went through the bot and was handed to an agent
     transfers: np.ndarray  # number of escalations to another tier within this contact
     resolved: np.ndarray  # bool: the issue was resolved by this contact

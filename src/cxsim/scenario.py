@@ -79,6 +79,8 @@ class Channel:
     slowdown: float
     bot_containment: np.ndarray | None  # per intent; None: no bot on this channel
     forecast_error: ForecastError | None = None  # None: arrivals follow `volumes` exactly
+    bot_false_containment: np.ndarray | None = None  # per intent: contained but not resolved, comes back
+    bot_giveup: np.ndarray | None = None  # per intent: of the not-contained, gives up in the bot, comes back
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,6 +121,8 @@ class Scenario:
     nps: bool
     config: Mapping[str, Any]
     forecast_correlation: ChannelCorrelation | None = None  # between channels' day multipliers
+    false_containment_delay: Distribution | None = None  # None: no channel has false containment
+    giveup_delay: Distribution | None = None  # None: nobody gives up in the bot
 
     def channel_index(self, name: str) -> int:
         """Position of a channel by name."""
@@ -278,31 +282,51 @@ def _staffing(value: Any, tier: str, horizon: Horizon, base_dir: Path | None) ->
     return np.full(n, _non_negative(value, key))
 
 
-def _bot_channels(bot: Any, channels: Sequence[str]) -> dict[str, float | None]:
-    """Channels the bot fronts, each with an optional containment override."""
+BOT_CHANNEL_KEYS = ("containment", "false_containment", "giveup")
+
+
+def _bot_channels(bot: Any, channels: Sequence[str]) -> dict[str, dict[str, float | None]]:
+    """Channels the bot fronts, each with optional overrides of the per-intent bot rates."""
     spec = bot.channels
     if spec is None:
         return {}
     if isinstance(spec, str):
         spec = [spec]
-    out: dict[str, float | None] = {}
+    out: dict[str, dict[str, float | None]] = {}
     if hasattr(spec, "items"):
         for name, opts in spec.items():
             key = f"bot.channels.{name}"
             if name not in channels:
                 raise ConfigError(key, "is not a channel of the scenario")
             opts = opts or {}
-            unknown = set(opts) - {"containment"}
+            unknown = set(opts) - set(BOT_CHANNEL_KEYS)
             if unknown:
-                raise ConfigError(f"{key}.{sorted(unknown)[0]}", "unknown key (allowed: containment)")
-            value = opts.get("containment")
-            out[name] = None if value is None else _probability(value, f"{key}.containment")
+                allowed = ", ".join(BOT_CHANNEL_KEYS)
+                raise ConfigError(f"{key}.{sorted(unknown)[0]}", f"unknown key (allowed: {allowed})")
+            out[name] = {}
+            for rate in BOT_CHANNEL_KEYS:
+                value = opts.get(rate)
+                out[name][rate] = None if value is None else _probability(value, f"{key}.{rate}")
+                if rate != "containment" and value is not None:
+                    _comes_back(out[name][rate], f"{key}.{rate}")
         return out
     for i, name in enumerate(spec):
         if name not in channels:
             raise ConfigError(f"bot.channels[{i}]", f"'{name}' is not a channel of the scenario")
-        out[str(name)] = None
+        out[str(name)] = dict.fromkeys(BOT_CHANNEL_KEYS)
     return out
+
+
+def _per_intent(channel_value: float | None, intent_values: np.ndarray) -> np.ndarray:
+    """A bot rate per intent on one channel: the channel's own value when given, else each intent's."""
+    return intent_values.copy() if channel_value is None else np.full(len(intent_values), channel_value)
+
+
+def _comes_back(p: float, key: str) -> float:
+    """A share of bot customers who always come back must stay below 1, or they would loop forever."""
+    if p >= 1.0:
+        raise ConfigError(key, f"must be below 1: these customers always come back (got {p})")
+    return p
 
 
 def compile_scenario(cfg: Any, base_dir: Path | None = None) -> Scenario:
@@ -330,6 +354,8 @@ def compile_scenario(cfg: Any, base_dir: Path | None = None) -> Scenario:
 
     handle_factor = np.ones(len(intents))
     containment = np.zeros(len(intents))
+    false_containment = np.zeros(len(intents))
+    giveup = np.zeros(len(intents))
     intent_resolution: dict[str, dict[str, float]] = {}
     for i, iname in enumerate(intents):
         spec = cfg.intents.get(iname)
@@ -337,6 +363,8 @@ def compile_scenario(cfg: Any, base_dir: Path | None = None) -> Scenario:
             continue
         key = f"intents.{iname}"
         containment[i] = _probability(spec.bot_containment, f"{key}.bot_containment")
+        for rates, name in ((false_containment, "bot_false_containment"), (giveup, "bot_giveup")):
+            rates[i] = _comes_back(_probability(spec[name], f"{key}.{name}"), f"{key}.{name}")
         handle_factor[i] = _non_negative(spec.handle_time_factor, f"{key}.handle_time_factor", strict=True)
         for tname, p in spec.resolution.items():
             if tname not in tier_names:
@@ -388,10 +416,12 @@ def compile_scenario(cfg: Any, base_dir: Path | None = None) -> Scenario:
         )
         if ch.concurrency < 1:
             raise ConfigError(f"{key}.concurrency", f"must be >= 1 (got {ch.concurrency})")
-        bot = None
+        bot = bot_false = bot_giveup = None
         if cname in bot_channels:
-            override = bot_channels[cname]
-            bot = containment.copy() if override is None else np.full(len(intents), override)
+            given = bot_channels[cname]
+            bot = _per_intent(given["containment"], containment)
+            bot_false = _per_intent(given["false_containment"], false_containment)
+            bot_giveup = _per_intent(given["giveup"], giveup)
         channels.append(
             Channel(
                 name=cname,
@@ -405,6 +435,8 @@ def compile_scenario(cfg: Any, base_dir: Path | None = None) -> Scenario:
                 slowdown=_non_negative(ch.concurrency_slowdown, f"{key}.concurrency_slowdown"),
                 bot_containment=bot,
                 forecast_error=make_forecast_error(ch.forecast_error, f"{key}.forecast_error", base_dir),
+                bot_false_containment=bot_false,
+                bot_giveup=bot_giveup,
             )
         )
 
@@ -469,9 +501,13 @@ def compile_scenario(cfg: Any, base_dir: Path | None = None) -> Scenario:
             raise ConfigError("routing.overflow", f"{rule.to_tier} serves none of {rule.from_tier}'s channels")
     recontact_p = _probability(cfg.recontact.probability, "recontact.probability")
     recontact_delay = make_distribution(cfg.recontact.delay, "recontact.delay", base_dir) if recontact_p > 0 else None
-    bot_time = None
+    bot_time = false_delay = giveup_delay = None
     if bot_channels:
         bot_time = make_distribution(cfg.bot.handle_time, "bot.handle_time", base_dir)
+        if any(c.bot_false_containment is not None and c.bot_false_containment.any() for c in channels):
+            false_delay = make_distribution(cfg.bot.false_containment_delay, "bot.false_containment_delay", base_dir)
+        if any(c.bot_giveup is not None and c.bot_giveup.any() for c in channels):
+            giveup_delay = make_distribution(cfg.bot.giveup_delay, "bot.giveup_delay", base_dir)
     return Scenario(
         name=str(cfg.name),
         description=str(cfg.description or ""),
@@ -493,4 +529,6 @@ def compile_scenario(cfg: Any, base_dir: Path | None = None) -> Scenario:
         forecast_correlation=make_correlation(
             cfg.forecast_correlation, channel_names, [c.forecast_error for c in channels]
         ),
+        false_containment_delay=false_delay,
+        giveup_delay=giveup_delay,
     )

@@ -64,6 +64,8 @@ class IntentConfig:
     """Why customers contact: what automation acts on."""
 
     bot_containment: float = 0.0
+    bot_false_containment: float = 0.0  # share of bot "containments" not really resolved: they come back
+    bot_giveup: float = 0.0  # share of the bot's not-contained conversations where the customer gives up
     handle_time_factor: float = 1.0
     resolution: dict[str, float] = field(default_factory=dict)  # tier -> probability
 
@@ -72,10 +74,13 @@ class IntentConfig:
 class BotConfig:
     """The self-service layer: channels it fronts, its handling time, the handoff benefit."""
 
-    channels: Any = None  # [chat, voice] or {chat: {containment: 0.4}}; null: no bot (None, so either form merges)
+    channels: Any = None  # [chat, voice] or {chat: {containment: 0.4, false_containment: .., giveup: ..}}; null: no bot
     # distributions are Any (a DistConfig mapping or a {_target_: ...}); make_distribution checks their keys
     handle_time: Any = field(default_factory=lambda: {"dist": "lognormal", "mean_s": 90.0, "cv": 0.8})
     context_handoff_factor: float = 1.0
+    # when a falsely contained customer / one who gave up in the bot comes back (a distribution)
+    false_containment_delay: Any = field(default_factory=lambda: {"dist": "exponential", "mean_s": 86400.0})
+    giveup_delay: Any = field(default_factory=lambda: {"dist": "exponential", "mean_s": 3600.0})
 
 
 @dataclass
@@ -193,6 +198,16 @@ class StaffingConfig:
 
 
 @dataclass
+class AutomateConfig:
+    """`cxsim automate`: what +`points` of bot containment per intent save at equal service (docs/automation.md)."""
+
+    points: float = 10.0  # percentage points of bot containment added to one intent at a time
+    intents: list[str] | None = None  # null: every intent the bot fronts and does not fully contain
+    plans: int = 3  # independent planner seeds; the intervals on savings are over these paired plans
+    evaluation_replications: int | None = None  # replications judging each planned pair (null: 2 x replications)
+
+
+@dataclass
 class ObjectiveConfig:
     """Makes a job return one number (for Hydra's Optuna sweeper): a KPI plus SLA penalties."""
 
@@ -286,6 +301,7 @@ class RunConfig(ScenarioConfig):
     output: OutputConfig = field(default_factory=OutputConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     staffing: StaffingConfig | None = None  # configs/config.yaml sets mode roster, configs/staff.yaml mode plan
+    automate: AutomateConfig | None = None  # set by configs/automate.yaml (`cxsim automate`)
     objective: ObjectiveConfig | None = None  # set by configs/optuna/*: the job returns a float
     log: str | None = None  # the contact log of `cxsim calibrate` and `cxsim replay`
     calibrate: CalibrateConfig | None = None  # set by configs/calibrate.yaml
@@ -301,6 +317,7 @@ RUN_KEYS = (
     "output",
     "report",
     "staffing",
+    "automate",
     "objective",
     "log",
     "calibrate",

@@ -139,6 +139,7 @@ class World:
         )
         self.issue, self.attempt = packed("i", np.arange(n)), packed("h", np.zeros(n))
         self.bot, self.contained = packed("b", draws.bot), packed("b", draws.contained)
+        self.bot_left, self.bot_return = packed("b", draws.bot_left), packed("f", draws.bot_return_delay)
         self.patience = packed("f", draws.patience)
         self.handle = [packed("f", h) for h in draws.handle]
         self.wrap = [packed("f", w) for w in draws.wrap]
@@ -148,7 +149,7 @@ class World:
         self.waiting = array("i", [-1]) * n  # visit number while waiting, else -1
         # the arrival stream at the agent queues: handed-off and bot-less contacts by queue entry time
         entry = arr.time + draws.bot_time
-        live = np.flatnonzero(~draws.contained)
+        live = np.flatnonzero(~draws.contained & (draws.bot_left == 0))
         order = live[np.argsort(entry[live], kind="stable")]
         self.entry_order, self.entry_time = packed("i", order), packed("d", entry[order])
 
@@ -165,6 +166,8 @@ class World:
         self.attempt.append(self.attempt[parent] + 1)
         self.bot.append(int(d.bot[i]))
         self.contained.append(int(d.contained[i]))
+        self.bot_left.append(int(d.bot_left[i]))
+        self.bot_return.append(float(d.bot_return_delay[i]))
         self.bot_time.append(float(d.bot_time[i]))
         self.patience.append(float(d.patience[i]))
         for k in range(len(self.tiers)):
@@ -191,6 +194,11 @@ class World:
         pool[1] += 1
         return pool[0], pool[1] - 1
 
+    def _schedule_bot_returns(self) -> None:
+        """First contacts who leave the bot unresolved (false containment, give-up) come back later."""
+        for cid in np.flatnonzero(column(self.bot_left)).tolist():
+            _Call(self.env, self.arrival[cid] + self.bot_time[cid] + self.bot_return[cid], self._on_recontact, cid)
+
     def _schedule_staffing(self) -> None:
         horizon = self.scenario.horizon
         for k, tier in enumerate(self.scenario.tiers):
@@ -211,6 +219,7 @@ class World:
     def run(self) -> Records:
         """Simulate until every contact has an outcome; return the columnar records."""
         self._load_contacts()
+        self._schedule_bot_returns()
         self._schedule_staffing()
         if self.entry_order:
             _Call(self.env, self.entry_time[0], self._on_arrival, 0)
@@ -228,6 +237,7 @@ class World:
             bot=column(self.bot).view(bool),
             contained=column(self.contained).view(bool),
             bot_time=column(self.bot_time),
+            bot_left=column(self.bot_left),
             leg_contact=column(self.leg_contact),
             leg_tier=column(self.leg_tier),
             leg_enqueued=column(self.leg_enq),
@@ -375,6 +385,9 @@ class World:
     def _on_recontact(self, event: Event) -> None:
         now = self.env._now
         cid = self._append_recontact(event._value, now)
+        if self.bot_left[cid]:  # unresolved in the bot again: comes back once more
+            _Call(self.env, self.bot_time[cid] + self.bot_return[cid], self._on_recontact, cid)
+            return
         if self.contained[cid]:
             return
         if self.bot[cid] and self.bot_time[cid] > 0:

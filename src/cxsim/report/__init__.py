@@ -57,6 +57,7 @@ def build_report(
     """Write one HTML report comparing every scenario in `dirs` (run or sweep directories) to `out`."""
     from cxsim.outputs import write_text
     from cxsim.report import compare, figures, story
+    from cxsim.report.automation import automation_sections
 
     runs, notes = load_runs(dirs)
     b = pick_baseline(runs, baseline)
@@ -102,6 +103,7 @@ def build_report(
         "resolution_bars": figures.resolution_bars(runs, cols, b),
         "frontier": figures.frontier(runs, cols, b),
         "intents": figures.intents(runs, cols, b),
+        "automation": automation_sections(runs),
         "notes": notes,
         "sla": [
             (ch, runs[b].sla(ch), fmt_duration(float(runs[b].sla(ch).get("answer_within_s", 20)))) for ch in channels
