@@ -52,7 +52,7 @@ class JobChecker:
         plain.pop("hydra", None)
         from cxsim.schema import planned
 
-        special = planned(cfg) or any(cfg.get(k) is not None for k in ("objective", "calibrate"))
+        special = planned(cfg) or any(cfg.get(k) is not None for k in ("objective", "calibrate", "schedule"))
         self.usable = not special and not _has_interpolation(plain)
         self.data = plain
         self.effects: dict[str, tuple[str, Any]] = {}
