@@ -189,7 +189,7 @@ MISTAKES = {
     "sweep with one bad value": (["-m", "tiers.tier2.staff=10,-1,12"], "tiers.tier2.staff: must be >= 0"),
     "sweep without -m": (["tiers.tier1.staff=10,12"], "tiers.tier1.staff: 'tiers.tier1.staff=10,12' sweeps"),
     "unknown launcher preset": (["-m", "+launcher=moon"], "launcher: unknown launcher preset 'moon'"),
-    "zero replications": (["replications=0"], "replications: must be >= 1"),
+    "zero replications": (["replications=0"], "replications: must be between 1 and 10,000"),
     "false containment that always returns": (
         ["intents.billing.bot_false_containment=1.0"],
         "intents.billing.bot_false_containment: must be below 1",
@@ -203,7 +203,7 @@ MISTAKES = {
     ),
     "policy class not importable": (
         ["routing.policy={_target_: nowhere.Policy}"],
-        "routing.policy: cannot build nowhere.Policy: Error locating target 'nowhere.Policy' (is its module",
+        "routing.policy._target_: cannot find 'nowhere.Policy': no module 'nowhere' (is it importable",
     ),
 }
 

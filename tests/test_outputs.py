@@ -65,6 +65,7 @@ def _job(sweep: Path, num: int, overrides: list[str], summary: pd.DataFrame | No
     (job / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
     if summary is not None:
         summary.to_csv(job / "summary.csv", index=False)
+        (job / "summary.json").write_text("{}")  # written last: the job is complete
     if error is not None:
         (job / ERROR_FILE).write_text(error)
 
@@ -83,7 +84,7 @@ SUMMARY = pd.DataFrame(
 
 def test_collect_reports_a_failed_job_and_keeps_the_others(tmp_path: Path) -> None:
     """A job without summary.csv is a `failed` row with the first line of its error.txt; a job
-    with neither file says so; the jobs that finished keep all their rows. The swept key comes
+    with neither file is `incomplete`; the jobs that finished keep all their rows. The swept key comes
     right after `job`, the keys set to one value in every job go last."""
     _job(tmp_path, 0, ["scenario=mmc", "tiers.tier1.staff=10", "replications=3"], SUMMARY, None)
     _job(
@@ -103,7 +104,8 @@ def test_collect_reports_a_failed_job_and_keeps_the_others(tmp_path: Path) -> No
     assert len(ok) == 2 * len(SUMMARY) and set(ok["tiers.tier1.staff"]) == {"10", "12"}
     failed = table[table.status == "failed"].set_index("job")
     assert failed.loc["1", "error"] == "RuntimeError: policy exploded"
-    assert failed.loc["10", "error"].startswith("no results")
+    incomplete = table[table.status == "incomplete"].set_index("job")
+    assert list(incomplete.index) == ["10"] and incomplete.loc["10", "error"].startswith("no summary.json")
     assert failed.loc["1", "tiers.tier1.staff"] == "11"
 
 

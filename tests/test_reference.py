@@ -67,6 +67,8 @@ def schema_keys(cls: type, prefix: str = "", instance: Any = None) -> Iterator[t
             yield from schema_keys(args[0], path + "[].")
         elif origin is dict and args[1] is DistConfig:
             yield path + ".<>", NO_DEFAULT  # tiers.<>.handle_time.<channel>: required, no default
+        elif getattr(instance, f.name) == "???":  # omegaconf.MISSING: the key is required
+            yield path, NO_DEFAULT
         else:
             yield path, _plain(getattr(instance, f.name))
 

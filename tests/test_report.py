@@ -148,6 +148,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Capture
     assert done.stderr.startswith("cxsim: error: ") and done.stderr.count("\n") == 1, done.stderr
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "summary.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "bad" / "summary.json").write_text("{}")  # complete, but not a cxsim table
     assert report_main([str(tmp_path / "bad")]) == 2
     assert "not a cxsim summary" in capsys.readouterr().err
 

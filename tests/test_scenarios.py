@@ -53,7 +53,7 @@ def test_scenario_file_says_what_it_is(name: str) -> None:
 def test_scenario_composes_validates_and_simulates(name: str) -> None:
     """Compose `cxsim scenario=NAME` with Hydra, validate like the command, simulate one replication
     of the full horizon and check the KPIs are those of a working operation."""
-    register_configs({name})
+    register_configs()
     with initialize_config_dir(config_dir=str(configs_dir()), version_base="1.3"):
         cfg = compose("config", [f"scenario={name}", "replications=1", "progress=false"])
     scenario = validate(cfg)

@@ -212,7 +212,7 @@ def test_bad_catalogue_names_the_key(changes, message):
 def test_preflight_refuses_uncoverable_hours_and_misshapen_requirement(overrides, message):
     """A catalogue that leaves part of the operating hours uncoverable, or a requirement file whose
     rows are not the horizon's intervals, stops `cxsim schedule` before anything runs."""
-    register_configs({"baseline"})
+    register_configs()
     with pytest.raises(ConfigError) as err:
         preflight("schedule", overrides, False, None)
     assert message in str(err.value)

@@ -81,3 +81,18 @@ def test_staff_and_shrinkage_give_productive_agents() -> None:
     """Scheduled heads x (1 - shrinkage) are the agents on the floor on average (attendance.py draws them)."""
     scn = cxsim.load_scenario("baseline", ["tiers.tier1.staff=40"])
     assert scn.tiers[0].agents.tolist() == [28] * 48
+
+
+def test_every_sweep_job_is_validated_beyond_a_thousand() -> None:
+    """A 2,002-job sweep whose bad value only appears from job 1,001 on is refused before any job
+    runs, and a rule across two swept keys is checked on each combination (warm-up vs horizon)."""
+    from cxsim.cli import preflight, register_configs
+
+    register_configs()
+    with pytest.raises(ConfigError) as info:
+        preflight("config", ["tiers.tier2.staff=5,-1", "tiers.tier1.staff=range(1,1002)"], True, None)
+    assert info.value.key == "tiers.tier2.staff" and ">= 0" in info.value.rule
+    with pytest.raises(ConfigError) as info:
+        preflight("config", ["horizon.days=1,0.5", "horizon.warmup_min=0,1000"], True, None)
+    assert info.value.key == "horizon.warmup_min"
+    preflight("config", ["horizon.days=1,2", "horizon.warmup_min=0,1000"], True, None)  # every combination valid

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from cxsim.budget import check_budget
 from cxsim.paths import scenarios_dir
 from cxsim.scenario import Scenario, compile_scenario, omegaconf_error
 from cxsim.schema import RUN_KEYS, RunConfig, check_run_settings, check_staffing_mode, planned
@@ -50,9 +51,11 @@ def validate(cfg: DictConfig) -> Scenario:
     check_keys(cfg)
     check_run_keys(cfg)
     try:
-        return scenario_from_config(cfg)
+        scenario = scenario_from_config(cfg)
     except OmegaConfBaseException as exc:
         raise omegaconf_error(exc) from None
+    check_budget(scenario, cfg.replications, cfg.workers, bool(cfg.output.contacts), bool(cfg.get("force", False)))
+    return scenario
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:

@@ -10,43 +10,43 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from omegaconf import DictConfig, OmegaConf
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
 
 from cxsim.errors import ConfigError
 from cxsim.paths import configs_dir, scenarios_dir
+from cxsim.rundirs import register_resolvers
 from cxsim.schema import planned
 
-MAX_PREFLIGHT_JOBS = 1000
 USER_ERROR = 2
+INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 LAUNCHER_EXTRAS = {"ray": "ray", "submitit_slurm": "slurm", "submitit_local": "slurm"}
 
 
 _REGISTERED: set[str] = set()
+_SCENARIO_NAME = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
 
 
-def register_configs(names: set[str] | None = None) -> None:
-    """Put the run schema and the shipped scenarios (all, or only `names`) into Hydra's ConfigStore.
+def register_configs() -> None:
+    """Put the run schema into Hydra's ConfigStore.
 
-    Loading a scenario costs tens of milliseconds, so the command registers only those it
-    composes; `--help`, `--info` and sweeps over a glob get all of them.
+    The shipped scenarios are a file config group (`configs/scenario` links to `scenarios/`):
+    Hydra copies its ConfigStore whenever it lists groups (about 70 times for `--help`), so
+    keeping the scenarios out of it is what makes the command start fast.
     """
     from hydra.core.config_store import ConfigStore
 
     from cxsim.schema import RunConfig
 
-    store = ConfigStore.instance()
     if "schema/run" not in _REGISTERED:
-        store.store(group="schema", name="run", node=RunConfig, package="_global_")
+        ConfigStore.instance().store(group="schema", name="run", node=RunConfig, package="_global_")
         _REGISTERED.add("schema/run")
-    for path in sorted(scenarios_dir().glob("*.yaml")):
-        if (names is None or path.stem in names) and f"scenario/{path.stem}" not in _REGISTERED:
-            store.store(group="scenario", name=path.stem, node=OmegaConf.load(path), package="_global_")
-            _REGISTERED.add(f"scenario/{path.stem}")
 
 
 def _scenarios_named(overrides: list[str]) -> set[str] | None:
@@ -62,19 +62,17 @@ def _scenarios_named(overrides: list[str]) -> set[str] | None:
     for o in parsed:
         if o.key_or_group != "scenario":
             continue
-        if o.is_sweep_override():
-            names.update(_sweep_values(o))
-        else:
-            names.add(str(o.value()))
+        values = _sweep_values(o) if o.is_sweep_override() else [str(o.value())]
+        for value in values:
+            if not _SCENARIO_NAME.fullmatch(value) or ".." in value.split("/"):
+                raise ConfigError("scenario", f"'{value}' is not a scenario name (letters, digits, _ . - and /)")
+        names.update(values)
     return names
 
 
 def one_line(exc: ConfigError) -> str:
-    """`key: rule` on one line, whatever a nested exception (e.g. a `_target_` import) put in the rule."""
+    """`key: rule` on one line, whatever a nested exception put in the rule."""
     rule = str(exc.rule).splitlines()[0] if str(exc.rule) else ""
-    rule = rule.replace(", set env var HYDRA_FULL_ERROR=1 to see chained exception.", "")
-    if "Error locating target" in rule:
-        rule += " (is its module importable, e.g. on PYTHONPATH?)"
     return f"{exc.key}: {rule}" if exc.key else rule
 
 
@@ -192,23 +190,54 @@ def _blame(config_name: str, overrides: list[str], extra: list[str]) -> ConfigEr
     return ConfigError("overrides", "cannot be applied together (run them one by one to see which fails)")
 
 
+def check_config_dir(config_dir: str, names: set[str] | None) -> None:
+    """The user's --config-dir exists, and its scenario files (those composed, or all) are read
+    safely before Hydra reads them: plain data, no alias bombs, no `hydra` or `defaults` keys."""
+    from cxsim.scenario import read_scenario_file
+
+    folder = Path(config_dir)
+    if not folder.is_dir():
+        raise ConfigError("--config-dir", f"'{config_dir}' is not a directory")
+    for path in sorted((folder / "scenario").glob("*.yaml")):
+        if names is None or path.stem in names:
+            read_scenario_file(path)
+
+
+def _check_output_folder(overrides: list[str], multirun: bool) -> None:
+    """Where the run or sweep will write (its fixed part, before any `${...}`) can be written."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from cxsim.rundirs import check_writable
+
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    folder = "results"
+    for o in OverridesParser.create().parse_overrides(overrides):
+        if o.key_or_group == key and not o.is_sweep_override():
+            folder = str(o.value()).split("${")[0] or "."
+    check_writable(Path(folder), key)
+
+
 def preflight(config_name: str, overrides: list[str], multirun: bool, config_dir: str | None) -> None:
     """Compose and validate every job's config; raise ConfigError on the first mistake."""
     from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    from cxsim.app import validate
+    from cxsim.app import check_keys, validate
     from cxsim.scenario import apply_overrides
+    from cxsim.sweepcheck import JobChecker
 
+    register_resolvers()
     extra = [f"hydra.searchpath=[file://{Path(config_dir).resolve()}]"] if config_dir else []
     try:
         jobs = _combinations(overrides, multirun)
     except HydraException as exc:
         raise ConfigError("overrides", str(exc).splitlines()[0]) from None
+    _check_output_folder(overrides, multirun)
     composed: dict[tuple[str, ...], DictConfig] = {}
+    checkers: dict[tuple[str, ...], JobChecker] = {}
     with initialize_config_dir(config_dir=str(configs_dir()), version_base="1.3", job_name="cxsim"):
-        for base, post in jobs[:MAX_PREFLIGHT_JOBS]:
+        for base, post in jobs:
             if base not in composed:
                 try:
                     composed[base] = compose(config_name=config_name, overrides=[*base, *extra])
@@ -217,6 +246,17 @@ def preflight(config_name: str, overrides: list[str], multirun: bool, config_dir
                 except Exception:  # Hydra lets some OmegaConf errors through unwrapped (TypeError ...)
                     raise _blame(config_name, list(base), extra) from None
             cfg = composed[base]
+            if post and len(jobs) > 1:  # a sweep: each swept value checked once, each job from plain data
+                if base not in checkers:
+                    check_keys(cfg)
+                    checkers[base] = JobChecker(cfg)
+                try:
+                    if checkers[base].check(post, scenarios_dir()):
+                        continue
+                except ConfigError:
+                    raise
+                except Exception:  # find the override to blame, with the same message Hydra would give
+                    raise _blame(config_name, [*base, *post], extra) from None
             if post:
                 cfg = copy.deepcopy(cfg)
                 try:
@@ -242,6 +282,38 @@ def preflight(config_name: str, overrides: list[str], multirun: bool, config_dir
                 check_log(cfg, scenario)
 
 
+def _already_complete(job_dir: Path, overrides: list[str]) -> bool:
+    """A resumed sweep's job whose folder holds a complete run of the same overrides."""
+    import json
+
+    from cxsim.rundirs import COMPLETE_FILE, is_complete
+
+    if not is_complete(job_dir):
+        return False
+    try:
+        return json.loads((job_dir / COMPLETE_FILE).read_text()).get("overrides") == overrides
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _resume(args: list[str], multirun: bool) -> list[str]:
+    """`+resume=DIR` (or `resume=DIR`): run the sweep into DIR again; jobs complete there are skipped."""
+    kept, folder = [], None
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if sep and key.lstrip("+") == "resume":
+            folder = value
+        else:
+            kept.append(arg)
+    if folder is None:
+        return args
+    if not multirun:
+        raise ConfigError("resume", "resumes a sweep: add -m and the sweep's overrides")
+    if not (Path(folder) / "multirun.yaml").is_file():
+        raise ConfigError("resume", f"'{folder}' is not a sweep folder (it has no multirun.yaml)")
+    return [*kept, f"hydra.sweep.dir={Path(folder).resolve()}"]
+
+
 def _task(cfg: DictConfig) -> Any:
     """One Hydra job: run the scenario into the job's output directory."""
     from hydra.core.hydra_config import HydraConfig
@@ -249,10 +321,18 @@ def _task(cfg: DictConfig) -> Any:
 
     from cxsim.app import run
     from cxsim.outputs import write_text
+    from cxsim.rundirs import COMPLETE_FILE
     from cxsim.sweep import ERROR_FILE
 
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
+    multirun = hc.mode == RunMode.MULTIRUN
+    if multirun and _already_complete(out, list(hc.overrides.task)):
+        print(f"cxsim: job {hc.job.num} already complete in {out}, skipped")
+        return None
+    for stale in (COMPLETE_FILE, ERROR_FILE):  # a job run again into its folder is incomplete until it ends
+        (out / stale).unlink(missing_ok=True)
+    fresh = {p.name for p in out.iterdir()} <= {".hydra", f"{hc.job.name}.log"}  # Hydra made it for this run
     try:
         if cfg.get("automate") is not None:  # cxsim automate
             from cxsim.automation_app import run_automation
@@ -271,8 +351,16 @@ def _task(cfg: DictConfig) -> Any:
 
             return run_task(cfg, out, list(hc.overrides.task))
         return run(cfg, out, list(hc.overrides.task))  # plans first with staffing.mode=plan
+    except OSError as exc:  # a full or read-only disk: one line naming the path, no partial run left
+        where = exc.filename or out
+        if not multirun:
+            _remove_partial(out, fresh)
+        print(f"cxsim: error: cannot write '{where}': {exc.strerror or exc}", file=sys.stderr)
+        if not multirun:
+            sys.exit(USER_ERROR)
+        return None
     except Exception as exc:
-        if hc.mode == RunMode.MULTIRUN:  # keep the sweep going; the summary reports the failure
+        if multirun:  # keep the sweep going; the summary reports the failure
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             detail = "" if isinstance(exc, ConfigError) else "\n" + traceback.format_exc()
             write_text(out / ERROR_FILE, f"{reason}\n{detail}")  # first line: the reason sweep_summary.csv shows
@@ -281,17 +369,79 @@ def _task(cfg: DictConfig) -> Any:
         raise
 
 
-def _run_hydra(config_name: str, argv: list[str], scenarios: set[str] | None = None) -> None:
+def _remove_partial(out: Path, fresh: bool) -> None:
+    """After a failed write: the folder if this run created it, else the result files it wrote."""
+    import shutil
+
+    from cxsim.outputs import (
+        CONFIG_FILE,
+        CONTACTS_FILE,
+        DIGEST_FILE,
+        INTERVALS_FILE,
+        REPLICATIONS_FILE,
+        SUMMARY_FILE,
+    )
+
+    if fresh:
+        shutil.rmtree(out, ignore_errors=True)
+        return
+    for name in (SUMMARY_FILE, REPLICATIONS_FILE, INTERVALS_FILE, CONFIG_FILE, CONTACTS_FILE, DIGEST_FILE):
+        (out / name).unlink(missing_ok=True)
+    for tmp in out.glob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+def _run_hydra(config_name: str, argv: list[str]) -> None:
     import hydra
 
-    register_configs(scenarios)
+    register_configs()
+    register_resolvers()
     sys.argv = [sys.argv[0], *argv]
     hydra.main(version_base="1.3", config_path=str(configs_dir()), config_name=config_name)(_task)()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the `cxsim` console script."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    """Entry point of the `cxsim` console script: Ctrl-C stops with one line and exit code 130."""
+    try:
+        _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        print("cxsim: interrupted (runs without summary.json are incomplete and ignored)", file=sys.stderr)
+        sys.exit(INTERRUPTED)
+
+
+HELP = """\
+cxsim: simulate a customer-support operation and report its KPIs (README.md, docs/)
+
+usage: cxsim [KEY=VALUE ...]               one run of a scenario
+       cxsim -m [KEY=V1,V2 ...]           a sweep: one job per combination of values
+       cxsim staff [KEY=VALUE ...]        the staffing each tier needs (docs/planning.md)
+       cxsim report DIR [DIR ...]         one HTML report comparing runs and sweeps
+
+scenarios (scenario=NAME): {scenarios}
+launcher presets (-m +launcher=NAME): {launchers}
+run keys (default): {run_keys}
+  -m ... +resume=SWEEP_DIR   rerun a sweep into its folder, skipping complete jobs
+every scenario key: docs/reference.md; the composed config: cxsim --cfg job [scenario=NAME]
+Hydra's own options: cxsim --hydra-help"""
+
+
+def print_help() -> None:
+    """The command's help, without starting Hydra (its own help copies every config ~70 times)."""
+    from cxsim.schema import OutputConfig, ReportConfig, RunConfig
+
+    run = RunConfig()
+    keys = [f"{k}={str(getattr(run, k)).lower()}" for k in ("replications", "seed", "workers", "progress", "force")]
+    keys.append(f"output.contacts={str(OutputConfig().contacts).lower()}")
+    keys.append(f"report.enabled={str(ReportConfig().enabled).lower()}")
+    scenarios = sorted(p.stem for p in scenarios_dir().glob("*.yaml"))
+    launchers = sorted(p.stem for p in (configs_dir() / "launcher").glob("*.yaml"))
+    print(HELP.format(scenarios=", ".join(scenarios), launchers=", ".join(launchers), run_keys=" ".join(keys)))
+
+
+def _main(args: list[str]) -> None:
+    if any(a in ("--help", "-h") for a in args) and (not args or args[0] != "report"):
+        print_help()
+        return
     if args and args[0] == "report":
         from cxsim.report import main as report_main
 
@@ -303,18 +453,21 @@ def main(argv: list[str] | None = None) -> None:
 
     parsed, _ = get_args_parser().parse_known_args(args)
     informational = parsed.help or parsed.hydra_help or parsed.cfg or parsed.info or parsed.shell_completion
-    own_configs = parsed.config_name or parsed.config_dir  # their defaults may pick any shipped scenario
-    scenarios = None if informational or own_configs else _scenarios_named(list(parsed.overrides))
     if not informational:
-        register_configs(scenarios)
         try:
+            args = _resume(args, bool(parsed.multirun))
+            parsed, _ = get_args_parser().parse_known_args(args)
+            named = _scenarios_named(list(parsed.overrides))
+            register_configs()
+            if parsed.config_dir:
+                check_config_dir(parsed.config_dir, named)
             preflight(
                 parsed.config_name or config_name, list(parsed.overrides), bool(parsed.multirun), parsed.config_dir
             )
         except ConfigError as exc:
             print(f"cxsim: error: {one_line(exc)}", file=sys.stderr)
             sys.exit(USER_ERROR)
-    _run_hydra(config_name, args, scenarios)
+    _run_hydra(config_name, args)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from cxsim.errors import ConfigError
+from cxsim.plugins import Contract, build
+from cxsim.profiles import read_text, resolve_path
 
 
 @runtime_checkable
@@ -87,15 +89,16 @@ class Empirical:
 
 
 KNOWN = ("exponential", "lognormal", "gamma", "fixed", "empirical")
+MAX_MEAN_S = 1e9  # about 32 years: larger means are typos, and overflow the samplers
+MAX_CV = 100.0
 BUILTIN_KEYS = ("dist", "mean_s", "cv", "file", "values")  # the keys of schema.DistConfig
+CONTRACT = Contract("a distribution", methods=("sample",), attributes=("mean",))
 
 
 def _read_samples(path: Path, key: str) -> tuple[float, ...]:
     """Read one number per line (or the first column of a CSV with a header) from a file."""
-    if not path.is_file():
-        raise ConfigError(key, f"file '{path}' does not exist")
     values: list[float] = []
-    for lineno, line in enumerate(path.read_text().splitlines(), start=1):
+    for lineno, line in enumerate(read_text(path, key).splitlines(), start=1):
         cell = line.split(",")[0].strip()
         if not cell or cell.startswith("#"):
             continue
@@ -105,9 +108,22 @@ def _read_samples(path: Path, key: str) -> tuple[float, ...]:
             if lineno == 1:
                 continue  # a header row
             raise ConfigError(key, f"'{path}' line {lineno}: '{cell}' is not a number") from None
-    if not values or min(values) < 0:
-        raise ConfigError(key, f"'{path}' must hold at least one non-negative duration")
+    if not values or not all(math.isfinite(v) and v >= 0 for v in values):
+        raise ConfigError(key, f"'{path}' must hold finite non-negative durations (at least one)")
     return tuple(values)
+
+
+def _number(value: Any, key: str) -> float:
+    """A finite number from the config (not a bool, not text)."""
+    if isinstance(value, bool):
+        raise ConfigError(key, f"must be a number (got {value})")
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(key, f"must be a number (got '{value}')") from None
+    if not math.isfinite(x):
+        raise ConfigError(key, f"must be finite (got {x})")
+    return x
 
 
 def make_distribution(spec: Any, key: str, base_dir: Path | None = None) -> Distribution:
@@ -121,18 +137,9 @@ def make_distribution(spec: Any, key: str, base_dir: Path | None = None) -> Dist
     if not hasattr(spec, "get"):
         raise ConfigError(key, "must be a mapping like {dist: lognormal, mean_s: 300, cv: 0.8}")
     if spec.get("_target_"):
-        from hydra.utils import instantiate
-
         # the built-ins' keys are not passed on: an override merges onto the mapping it replaces
         # (`handle_time.voice={_target_: ...}` keeps the old dist/mean_s/cv), so they are reserved
-        own = {k: v for k, v in dict(spec).items() if k not in BUILTIN_KEYS}
-        try:
-            dist = instantiate(own)
-        except Exception as exc:  # the user's class failed to build: report, don't trace
-            raise ConfigError(key, f"cannot build {spec.get('_target_')}: {exc}") from None
-        if not isinstance(dist, Distribution):
-            raise ConfigError(key, "a _target_ distribution needs `mean` and `sample(rng, size)`")
-        return dist
+        return build(spec, CONTRACT, key, reserved=BUILTIN_KEYS)
     unknown = sorted(set(spec) - set(BUILTIN_KEYS))
     if unknown:
         raise ConfigError(f"{key}.{unknown[0]}", f"unknown key (a distribution has {', '.join(BUILTIN_KEYS)})")
@@ -142,22 +149,26 @@ def make_distribution(spec: Any, key: str, base_dir: Path | None = None) -> Dist
     if name not in KNOWN:
         raise ConfigError(f"{key}.dist", f"'{name}' is not one of {', '.join(KNOWN)}")
     if name == "empirical":
-        if spec.get("values"):
-            values = tuple(float(v) for v in spec.get("values"))
+        raw = spec.get("values")
+        if raw:
+            if isinstance(raw, (str, bytes)) or not hasattr(raw, "__iter__"):
+                raise ConfigError(f"{key}.values", f"must be a list of durations (got {raw})")
+            values = tuple(_number(v, f"{key}.values[{i}]") for i, v in enumerate(raw))
         elif spec.get("file"):
-            path = Path(str(spec.get("file")))
-            if not path.is_absolute() and base_dir is not None and not path.exists():
-                path = base_dir / path
-            values = _read_samples(path, f"{key}.file")
+            values = _read_samples(resolve_path(str(spec.get("file")), base_dir), f"{key}.file")
         else:
             raise ConfigError(key, "an empirical distribution needs `file` or `values`")
         if min(values) < 0:
             raise ConfigError(f"{key}.values", "durations must be >= 0")
-        return Empirical(values, float(mean) if mean is not None else float(np.mean(values)))
+        if mean is not None and _number(mean, f"{key}.mean_s") <= 0:
+            raise ConfigError(f"{key}.mean_s", f"must be > 0 (got {mean})")
+        return Empirical(values, _number(mean, f"{key}.mean_s") if mean is not None else float(np.mean(values)))
     if mean is None:
         raise ConfigError(f"{key}.mean_s", "is required")
-    mean = float(mean)
-    if not math.isfinite(mean) or mean < 0 or (mean == 0 and name != "fixed"):
+    mean = _number(mean, f"{key}.mean_s")
+    if mean > MAX_MEAN_S:
+        raise ConfigError(f"{key}.mean_s", f"must be at most {MAX_MEAN_S:g} s (got {mean:g})")
+    if mean < 0 or (mean == 0 and name != "fixed"):
         raise ConfigError(f"{key}.mean_s", f"must be > 0 (got {mean})")
     if name == "fixed":
         if cv not in (None, 0):
@@ -169,7 +180,9 @@ def make_distribution(spec: Any, key: str, base_dir: Path | None = None) -> Dist
         return Exponential(mean)
     if cv is None:
         raise ConfigError(f"{key}.cv", f"is required for {name}")
-    cv = float(cv)
-    if not math.isfinite(cv) or cv <= 0:
+    cv = _number(cv, f"{key}.cv")
+    if cv > MAX_CV:
+        raise ConfigError(f"{key}.cv", f"must be at most {MAX_CV:g} (got {cv:g})")
+    if cv <= 0:
         raise ConfigError(f"{key}.cv", f"must be > 0 (got {cv})")
     return Lognormal(mean, cv) if name == "lognormal" else Gamma(mean, cv)

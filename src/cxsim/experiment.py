@@ -8,6 +8,7 @@ seed see the same customers (common random numbers).
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from scipy import special
 from cxsim.metrics import replication_tables
 from cxsim.records import contacts_frame
 from cxsim.risk import add_spread, days_in_window, with_sla_interval
-from cxsim.scenario import Scenario
+from cxsim.scenario import Scenario, require_scenario
 from cxsim.schema import check_run_settings
 from cxsim.world import simulate_replication
 
@@ -115,6 +116,11 @@ def confidence_table(per_rep: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out[[*keys, "mean", "ci95", "n"]]
 
 
+def quiet_interrupt() -> None:
+    """In a worker process: Ctrl-C ends it silently; the parent reports the interruption once."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def simulate(
     scenario: Scenario,
     replications: int = 10,
@@ -127,6 +133,7 @@ def simulate(
 
     `progress=True` shows a progress bar; a callable gets (done, total) after each replication.
     """
+    scenario = require_scenario(scenario)
     check_run_settings(replications, workers, seed)
     workers = min(workers, replications, os.cpu_count() or 1)
     results: list = [None] * replications
@@ -152,7 +159,7 @@ def simulate(
             for r in range(replications):
                 done(r, run_replication(scenario, seed, r, contacts))
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with ProcessPoolExecutor(max_workers=workers, initializer=quiet_interrupt) as pool:
                 futures = {pool.submit(run_replication, scenario, seed, r, contacts): r for r in range(replications)}
                 for future in as_completed(futures):
                     done(futures[future], future.result())

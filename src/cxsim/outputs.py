@@ -2,6 +2,7 @@
 
 Every file is written whole: to a temporary name in the same folder, then renamed, so a
 crash or a kill never leaves a half-written table for a report or a sweep summary to read.
+summary.json is written last: a run folder is complete once it exists (cxsim.rundirs).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import pandas as pd
 import yaml
 
 from cxsim.experiment import Results
+from cxsim.rundirs import COMPLETE_FILE
 
-SUMMARY_FILE, INTERVALS_FILE, DIGEST_FILE = "summary.csv", "intervals.csv", "summary.json"
+SUMMARY_FILE, INTERVALS_FILE, DIGEST_FILE = "summary.csv", "intervals.csv", COMPLETE_FILE
 REPLICATIONS_FILE = "replications.csv"  # every summary KPI of every replication: paired differences need them
 CONFIG_FILE, CONTACTS_FILE = "config.yaml", "contacts.parquet"
 
@@ -77,7 +79,8 @@ def digest(results: Results, overrides: Sequence[str] = ()) -> dict[str, Any]:
 def write_results(
     results: Results, out_dir: Path, config: Mapping[str, Any] | None = None, overrides: Sequence[str] = ()
 ) -> dict[str, Path]:
-    """Write summary.csv, replications.csv, intervals.csv, summary.json, config.yaml (and contacts.parquet)."""
+    """Write summary.csv, replications.csv, intervals.csv, config.yaml (and contacts.parquet), then
+    summary.json, the completion marker, into `out_dir`."""
     out_dir = Path(out_dir)
     per_rep = results.per_replication[["replication", "scope", "name", "metric", "value"]]
     written = {

@@ -4,6 +4,7 @@ or absolute per-interval volumes from a CSV as WFM tools export them."""
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,19 +17,43 @@ from cxsim.paths import profiles_dir
 VOLUME_COLUMNS = ("volume", "offered", "contacts", "calls")
 
 
+def is_file(path: Path) -> bool:
+    """`path.is_file()`, False for a name the OS refuses (too long, NUL, undecodable)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def resolve_path(path_text: str, base_dir: Path | None) -> Path:
     """A relative path is tried from the working directory, then from the scenario's folder."""
     path = Path(path_text).expanduser()
-    if not path.is_absolute() and not path.exists() and base_dir is not None:
+    if not path.is_absolute() and not is_file(path) and base_dir is not None:
         path = base_dir / path
     return path
 
 
-def read_csv(path: Path, key: str) -> list[dict[str, str]]:
-    if not path.is_file():
+def read_text(path: Path, key: str) -> str:
+    """A data file's text; missing, unreadable or non-UTF-8 files are a ConfigError naming `key`."""
+    if not is_file(path):
         raise ConfigError(key, f"file '{path}' does not exist")
-    with path.open(newline="") as handle:
-        rows = list(csv.DictReader(line for line in handle if not line.startswith("#")))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(key, f"'{path}' is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(key, f"cannot read '{path}': {exc.strerror or exc}") from None
+    if "\0" in text:
+        raise ConfigError(key, f"'{path}' is a binary file, not text")
+    return text
+
+
+def read_csv(path: Path, key: str) -> list[dict[str, str]]:
+    text = read_text(path, key)
+    try:
+        rows = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
+    except csv.Error as exc:
+        raise ConfigError(key, f"'{path}' is not a CSV file: {exc}") from None
     if not rows:
         raise ConfigError(key, f"'{path}' has no data rows")
     return rows
@@ -41,8 +66,8 @@ def column_numbers(rows: list[dict[str, str]], column: str, path: Path, key: str
             value = float(row[column])
         except (TypeError, ValueError):
             raise ConfigError(key, f"'{path}' row {lineno}: {column}='{row[column]}' is not a number") from None
-        if value < 0:
-            raise ConfigError(key, f"'{path}' row {lineno}: {column} must be >= 0")
+        if not math.isfinite(value) or value < 0:
+            raise ConfigError(key, f"'{path}' row {lineno}: {column} must be a finite number >= 0 (got {value})")
         out.append(value)
     return np.asarray(out, dtype=float)
 
@@ -53,8 +78,8 @@ def load_weights(profile: Any, key: str, base_dir: Path | None = None) -> np.nda
         return np.ones(1)
     if isinstance(profile, str):
         named = profiles_dir() / f"{profile}.csv"
-        path = named if named.is_file() else resolve_path(profile, base_dir)
-        if not path.is_file():
+        path = named if is_file(named) else resolve_path(profile, base_dir)
+        if not is_file(path):
             known = sorted(p.stem for p in profiles_dir().glob("*.csv"))
             raise ConfigError(
                 key, f"'{profile}' is neither a named profile ({', '.join(['flat', *known])}) nor a CSV file"
@@ -67,8 +92,8 @@ def load_weights(profile: Any, key: str, base_dir: Path | None = None) -> np.nda
             weights = np.asarray([float(w) for w in profile], dtype=float)
         except (TypeError, ValueError):
             raise ConfigError(key, "a list profile must hold numbers") from None
-        if (weights < 0).any():
-            raise ConfigError(key, "profile weights must be >= 0")
+        if not np.isfinite(weights).all() or (weights < 0).any():
+            raise ConfigError(key, "profile weights must be finite numbers >= 0")
     else:
         raise ConfigError(key, "must be a profile name, a list of weights or a CSV path")
     if len(weights) == 0 or 1440 % len(weights) != 0:

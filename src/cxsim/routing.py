@@ -11,11 +11,15 @@ returns the index of the one to serve. Name a policy in a scenario with
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from omegaconf import MISSING, OmegaConf
+
 from cxsim.errors import ConfigError
+from cxsim.plugins import Contract, build
 
 
 @dataclass(frozen=True)
@@ -64,20 +68,30 @@ class SegmentPriorityPolicy(ChannelPriorityPolicy):
 
 
 BUILTIN = ("fifo", "priority", "segment_priority", "overflow")
+CONTRACT = Contract("a routing policy", methods=("rank",))
 
 
 def _overflow_rules(routing: Any, tiers: Sequence[str]) -> tuple[OverflowRule, ...]:
     rules = []
     for i, rule in enumerate(routing.get("overflow") or []):
         key = f"routing.overflow[{i}]"
+        if not hasattr(rule, "get"):
+            raise ConfigError(key, "must be a mapping {from_tier, to_tier, after_s}")
+        for field_name in ("from_tier", "to_tier", "after_s"):
+            missing = OmegaConf.is_missing(rule, field_name) if OmegaConf.is_config(rule) else None
+            if missing or rule.get(field_name, MISSING) == MISSING:
+                raise ConfigError(f"{key}.{field_name}", "is required")
         for side in ("from_tier", "to_tier"):
             if rule.get(side) not in tiers:
                 raise ConfigError(f"{key}.{side}", f"'{rule.get(side)}' is not a tier ({', '.join(tiers)})")
         if rule.get("from_tier") == rule.get("to_tier"):
             raise ConfigError(key, "from_tier and to_tier must differ")
-        after = float(rule.get("after_s"))
-        if after < 0:
-            raise ConfigError(f"{key}.after_s", "must be >= 0")
+        try:
+            after = float(rule.get("after_s"))
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key}.after_s", f"must be a number (got '{rule.get('after_s')}')") from None
+        if not math.isfinite(after) or after < 0:
+            raise ConfigError(f"{key}.after_s", f"must be a finite number >= 0 (got {after})")
         rules.append(OverflowRule(rule.get("from_tier"), rule.get("to_tier"), after))
     return tuple(rules)
 
@@ -92,14 +106,7 @@ def build_policy(routing: Any, channels: Mapping[str, bool], tiers: Sequence[str
             raise ConfigError(f"routing.priorities.{name}", "is not a channel of the scenario")
     deferred = frozenset(name for name, live in channels.items() if not live)
     if hasattr(policy, "get") and policy.get("_target_"):
-        from hydra.utils import instantiate
-
-        try:
-            built = instantiate(policy)
-        except Exception as exc:  # the researcher's class failed: one line, not a traceback
-            raise ConfigError("routing.policy", f"cannot build {policy.get('_target_')}: {exc}") from None
-        if not callable(getattr(built, "rank", None)):
-            raise ConfigError("routing.policy", "a policy needs a rank(tier, channel, segment, intent) method")
+        built = build(policy, CONTRACT, "routing.policy")
         if rules and not getattr(built, "overflow", None):
             built.overflow = rules
         return built

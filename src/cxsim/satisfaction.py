@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from cxsim.errors import ConfigError
+from cxsim.plugins import Contract, build
 
 
 @dataclass(frozen=True)
@@ -140,22 +141,17 @@ def project_nps(model: Any, e: Experience, scores: np.ndarray) -> np.ndarray:
     return np.asarray(method(e), dtype=float) if callable(method) else nps_from_csat(scores)
 
 
+CONTRACT = Contract("a satisfaction model", methods=("score",))
+
+
 def build_model(spec: Mapping[str, Any]) -> Any:
     """The satisfaction model a scenario asks for, with coefficient overrides applied."""
     model = spec.get("model", "default")
     overrides = dict(spec.get("coefficients") or {})
     if hasattr(model, "get") and model.get("_target_"):
-        from hydra.utils import instantiate
-
         if overrides:
             raise ConfigError("satisfaction.coefficients", "apply to the default model; pass a custom model's own")
-        try:
-            built = instantiate(dict(model))
-        except Exception as exc:  # the researcher's class failed: one line
-            raise ConfigError("satisfaction.model", f"cannot build {model.get('_target_')}: {exc}") from None
-        if not callable(getattr(built, "score", None)):
-            raise ConfigError("satisfaction.model", "a satisfaction model needs score(experience)")
-        return built
+        return build(model, CONTRACT, "satisfaction.model")
     if model != "default":
         raise ConfigError("satisfaction.model", f"'{model}' is not 'default' or a {{_target_: ...}}")
     known = {f.name for f in fields(DefaultCoefficients)}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from cxsim.attendance import expected_agents
@@ -26,6 +26,7 @@ from cxsim.paths import scenarios_dir
 from cxsim.profiles import (
     daily_shares,
     fit_to_horizon,
+    is_file,
     load_weights,
     read_interval_column,
     read_volume_file,
@@ -34,9 +35,13 @@ from cxsim.profiles import (
 from cxsim.routing import build_policy
 from cxsim.satisfaction import build_model
 from cxsim.schema import ScenarioConfig
+from cxsim.yamlfile import load_yaml
 
 SLA_FORMULAS = ("offered", "answered", "late_abandons", "short_abandons_met")
 MIX_TOLERANCE = 1e-6
+MAX_INTERVALS = 200_000  # staffing intervals in a horizon (11 years of 30-minute intervals)
+MAX_HEADS = 1_000_000  # scheduled heads of one tier in one interval
+MAX_VOLUME = 1e9  # expected contacts of one channel in one interval
 
 
 @dataclass(frozen=True)
@@ -150,15 +155,24 @@ def scenario_names() -> list[str]:
     return sorted(p.stem for p in scenarios_dir().glob("*.yaml"))
 
 
+def require_scenario(value: Any) -> Scenario:
+    """`value` itself if it is a compiled Scenario; an API caller passing a name or a config learns how."""
+    if not isinstance(value, Scenario):
+        raise ConfigError("scenario", f"must be a Scenario from cxsim.load_scenario(...) (got {type(value).__name__})")
+    return value
+
+
 def scenario_path(name_or_path: str | Path) -> Path:
     """Find a shipped scenario by name, or take a YAML path as it is."""
+    if not isinstance(name_or_path, (str, Path)):
+        raise ConfigError("scenario", f"must be a scenario name or a YAML path (got {type(name_or_path).__name__})")
     path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        if not path.is_file():
+    if path.suffix in (".yaml", ".yml") or is_file(path):
+        if not is_file(path):
             raise ConfigError("scenario", f"file '{path}' does not exist")
         return path
     shipped = scenarios_dir() / f"{name_or_path}.yaml"
-    if not shipped.is_file():
+    if "/" in str(name_or_path) or not is_file(shipped):
         raise ConfigError("scenario", f"unknown scenario '{name_or_path}' (shipped: {', '.join(scenario_names())})")
     return shipped
 
@@ -168,6 +182,9 @@ def apply_overrides(cfg: DictConfig, overrides: Sequence[str]) -> None:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
 
+    listed = isinstance(overrides, Sequence) and not isinstance(overrides, str)
+    if not listed or not all(isinstance(o, str) for o in overrides):
+        raise ConfigError("overrides", f"must be a list of strings like ['tiers.tier1.staff=40'] (got {overrides!r})")
     try:
         parsed = OverridesParser.create().parse_overrides(list(overrides))
     except HydraException as exc:
@@ -211,14 +228,25 @@ def validate_config(raw: Any) -> DictConfig:
         raise omegaconf_error(exc) from None
 
 
+def read_scenario_file(path: Path) -> dict[str, Any]:
+    """A scenario file's mapping, read safely; it may describe an operation only, so Hydra's own
+    keys (`hydra`: callbacks, output dirs; `defaults`: other configs) are refused."""
+    data = load_yaml(path, "scenario")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError("scenario", f"'{path}' must be a mapping of scenario keys (got {type(data).__name__})")
+    for key in ("hydra", "defaults"):
+        if key in data:
+            rule = f"is not allowed in a scenario file ('{path}'): a scenario describes an operation only"
+            raise ConfigError(key, rule)
+    return data
+
+
 def load_scenario(name_or_path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     """Load a shipped scenario by name (or a YAML file), apply overrides, validate and compile."""
     path = scenario_path(name_or_path)
-    try:
-        raw = OmegaConf.load(path)
-    except Exception as exc:  # a YAML syntax error is a user mistake: one line
-        raise ConfigError("scenario", f"'{path}' is not valid YAML: {str(exc).splitlines()[0]}") from None
-    cfg = validate_config(raw)
+    cfg = validate_config(read_scenario_file(path))
     apply_overrides(cfg, overrides)
     return compile_scenario(cfg, base_dir=path.parent)
 
@@ -227,6 +255,8 @@ def load_scenario(name_or_path: str | Path, overrides: Sequence[str] = ()) -> Sc
 
 
 def _probability(value: Any, key: str) -> float:
+    if isinstance(value, bool):
+        raise ConfigError(key, f"must be a probability, got '{value}'")
     try:
         p = float(value)
     except (TypeError, ValueError):
@@ -237,6 +267,8 @@ def _probability(value: Any, key: str) -> float:
 
 
 def _non_negative(value: Any, key: str, strict: bool = False) -> float:
+    if isinstance(value, bool):
+        raise ConfigError(key, f"must be a number, got '{value}'")
     try:
         x = float(value)
     except (TypeError, ValueError):
@@ -262,6 +294,8 @@ def _horizon(cfg: Any) -> Horizon:
     if interval_min <= 0 or 1440 % interval_min:
         raise ConfigError("horizon.interval_min", f"must divide a day into whole intervals (got {interval_min})")
     total_min = days * 1440
+    if total_min / interval_min > MAX_INTERVALS:
+        raise ConfigError("horizon.days", f"spans more than {MAX_INTERVALS:,} intervals of {interval_min} minutes")
     if abs(total_min / interval_min - round(total_min / interval_min)) > 1e-9:
         raise ConfigError("horizon.days", f"must span whole {interval_min}-minute intervals")
     warmup = _non_negative(cfg.warmup_min, "horizon.warmup_min")
@@ -275,11 +309,15 @@ def _staffing(value: Any, tier: str, horizon: Horizon, base_dir: Path | None) ->
     key = f"tiers.{tier}.staff"
     n, per_day = horizon.n_intervals, horizon.intervals_per_day
     if isinstance(value, str):
-        return read_interval_column(value, (tier, "staff", "agents", "heads"), n, per_day, key, base_dir)
-    if isinstance(value, Sequence):
+        staff = read_interval_column(value, (tier, "staff", "agents", "heads"), n, per_day, key, base_dir)
+    elif isinstance(value, Sequence):
         staff = np.asarray([_non_negative(v, f"{key}[{i}]") for i, v in enumerate(value)])
-        return fit_to_horizon(staff, n, per_day, key, "a list")
-    return np.full(n, _non_negative(value, key))
+        staff = fit_to_horizon(staff, n, per_day, key, "a list")
+    else:
+        staff = np.full(n, _non_negative(value, key))
+    if staff.max(initial=0) > MAX_HEADS:
+        raise ConfigError(key, f"must be at most {MAX_HEADS:,} heads in an interval (got {staff.max():g})")
+    return staff
 
 
 BOT_CHANNEL_KEYS = ("containment", "false_containment", "giveup")
@@ -292,6 +330,8 @@ def _bot_channels(bot: Any, channels: Sequence[str]) -> dict[str, dict[str, floa
         return {}
     if isinstance(spec, str):
         spec = [spec]
+    if not isinstance(spec, (Sequence, Mapping, DictConfig, ListConfig)):
+        raise ConfigError("bot.channels", f"must be a channel, a list of channels or a mapping (got {spec})")
     out: dict[str, dict[str, float | None]] = {}
     if hasattr(spec, "items"):
         for name, opts in spec.items():
@@ -329,11 +369,58 @@ def _comes_back(p: float, key: str) -> float:
     return p
 
 
+class CheckedConfig(dict):
+    """A plain mapping already merged onto the schema, read with attributes as a DictConfig is.
+
+    compile_scenario works on one of these: reading plain dicts is many times faster than
+    OmegaConf nodes, which is what lets a sweep validate thousands of jobs in seconds.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, key: Any) -> Any:
+        return _checked(super().__getitem__(key))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return _checked(super().get(key, default))
+
+    def items(self) -> Any:  # type: ignore[override]
+        return [(k, _checked(v)) for k, v in super().items()]
+
+    def values(self) -> Any:  # type: ignore[override]
+        return [_checked(v) for v in super().values()]
+
+
+def _checked(value: Any) -> Any:
+    if isinstance(value, dict) and not isinstance(value, CheckedConfig):
+        return CheckedConfig(value)
+    if isinstance(value, list):
+        return [_checked(v) for v in value]
+    return value
+
+
+def checked_config(cfg: Any) -> CheckedConfig:
+    """A config as plain checked data: merged onto the schema unless it is a typed config already."""
+    if isinstance(cfg, CheckedConfig):
+        return cfg
+    typed = isinstance(cfg, DictConfig) and issubclass(OmegaConf.get_type(cfg) or object, ScenarioConfig)
+    if not typed:  # a plain mapping, or a config not yet checked against the schema
+        cfg = validate_config({k: cfg[k] for k in ScenarioConfig.__dataclass_fields__ if k in cfg})
+    try:
+        data = OmegaConf.to_container(cfg, resolve=True)
+    except OmegaConfBaseException as exc:  # an interpolation that points nowhere
+        raise omegaconf_error(exc) from None
+    assert isinstance(data, dict)
+    return CheckedConfig(data)
+
+
 def compile_scenario(cfg: Any, base_dir: Path | None = None) -> Scenario:
     """Check every rule of a scenario config and build the Scenario the simulator runs."""
-    if not isinstance(cfg, DictConfig) or OmegaConf.get_type(cfg) is not ScenarioConfig:
-        fields = {k: cfg[k] for k in ScenarioConfig.__dataclass_fields__ if k in cfg}
-        cfg = validate_config(fields)
+    cfg = checked_config(cfg)
     horizon = _horizon(cfg.horizon)
     channel_names = list(cfg.channels)
     tier_names = list(cfg.tiers)
@@ -385,6 +472,8 @@ def compile_scenario(cfg: Any, base_dir: Path | None = None) -> Scenario:
             per_day = _non_negative(ch.volume_per_day, f"{key}.volume_per_day")
             shares = daily_shares(load_weights(ch.profile, f"{key}.profile", base_dir), horizon.intervals_per_day)
             volumes = repeat_days(shares * per_day, horizon.n_intervals)
+        if volumes.max(initial=0) > MAX_VOLUME:
+            raise ConfigError(f"{key}.volume_per_day", f"more than {MAX_VOLUME:g} contacts expected in one interval")
         intent_mix = (
             _mix(ch.intents, intents, f"{key}.intents")
             if ch.intents
@@ -494,6 +583,9 @@ def compile_scenario(cfg: Any, base_dir: Path | None = None) -> Scenario:
         if cname not in served:
             raise ConfigError(f"channels.{cname}", "no tier serves it (add it to a tier's skills)")
 
+    for sname in cfg.routing.segment_priorities:
+        if sname not in segments:
+            raise ConfigError(f"routing.segment_priorities.{sname}", f"is not a segment ({', '.join(segments)})")
     policy = build_policy(cfg.routing, {c.name: c.realtime for c in channels}, tier_names)
     for rule in getattr(policy, "overflow", ()):
         source, target = tier_names.index(rule.from_tier), tier_names.index(rule.to_tier)
@@ -523,9 +615,9 @@ def compile_scenario(cfg: Any, base_dir: Path | None = None) -> Scenario:
         recontact_probability=recontact_p,
         recontact_delay=recontact_delay,
         bot_contact_cost=_non_negative(cfg.costs.bot_contact, "costs.bot_contact"),
-        satisfaction=build_model(OmegaConf.to_container(cfg.satisfaction, resolve=True)),
+        satisfaction=build_model(cfg.satisfaction),
         nps=bool(cfg.satisfaction.nps),
-        config=OmegaConf.to_container(cfg, resolve=True),
+        config=dict(cfg),
         forecast_correlation=make_correlation(
             cfg.forecast_correlation, channel_names, [c.forecast_error for c in channels]
         ),

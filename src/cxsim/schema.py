@@ -7,10 +7,13 @@ Keys are the user interface: extend, never rename.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
 from cxsim.errors import ConfigError
+
+MISSING = "???"  # omegaconf.MISSING (not imported: the command's help must not load OmegaConf)
 
 
 @dataclass
@@ -100,9 +103,9 @@ class TierConfig:
 class OverflowConfig:
     """Overflow rule: a contact waiting `after_s` at `from_tier` may also be taken by `to_tier`."""
 
-    from_tier: str = "tier1"
-    to_tier: str = "tier2"
-    after_s: float = 60.0
+    from_tier: str = MISSING  # every field is required: a rule with a gap is refused, not defaulted
+    to_tier: str = MISSING
+    after_s: float = MISSING
 
 
 @dataclass
@@ -298,6 +301,7 @@ class RunConfig(ScenarioConfig):
     seed: int = 0
     workers: int = 1
     progress: bool = True
+    force: bool = False  # run even above the size limits (cxsim.budget: contacts, memory)
     output: OutputConfig = field(default_factory=OutputConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     staffing: StaffingConfig | None = None  # configs/config.yaml sets mode roster, configs/staff.yaml mode plan
@@ -314,6 +318,7 @@ RUN_KEYS = (
     "seed",
     "workers",
     "progress",
+    "force",
     "output",
     "report",
     "staffing",
@@ -325,6 +330,7 @@ RUN_KEYS = (
     "schedule",
 )
 STAFFING_MODES = ("roster", "plan")
+MAX_REPLICATIONS = 10_000
 
 
 def planned(cfg: Any) -> bool:
@@ -343,8 +349,11 @@ def check_staffing_mode(cfg: Any) -> None:
 
 def check_run_settings(replications: int, workers: int, seed: int) -> None:
     """The rules for how an experiment runs: at least one replication and worker, a non-negative seed."""
-    if replications < 1:
-        raise ConfigError("replications", f"must be >= 1 (got {replications})")
+    for key, value in (("replications", replications), ("workers", workers), ("seed", seed)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ConfigError(key, f"must be a whole number (got {value!r})")
+    if not 1 <= replications <= MAX_REPLICATIONS:
+        raise ConfigError("replications", f"must be between 1 and {MAX_REPLICATIONS:,} (got {replications})")
     if workers < 1:
         raise ConfigError("workers", f"must be >= 1 (got {workers})")
     if seed < 0:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from cxsim.attendance import expected_agents
-from cxsim.experiment import Results
+from cxsim.experiment import Results, quiet_interrupt
 from cxsim.metrics import _tier_time, replication_tables
 from cxsim.planning.load import Stage, heads_for, productive_share
 from cxsim.records import ABANDONED, Records
@@ -224,7 +224,7 @@ class Evaluator:
 
     def __enter__(self) -> Evaluator:
         if self.workers > 1:
-            self.pool = ProcessPoolExecutor(max_workers=self.workers)
+            self.pool = ProcessPoolExecutor(max_workers=self.workers, initializer=quiet_interrupt)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -51,7 +51,7 @@ from cxsim.planning.load import (
     stages,
 )
 from cxsim.planning.result import StaffingPlan
-from cxsim.scenario import Scenario
+from cxsim.scenario import Scenario, require_scenario
 from cxsim.schema import check_run_settings
 
 CHECK_SEED_OFFSET = 1_000_003  # fresh-seed checks use root seed + k * this: independent replications
@@ -541,6 +541,7 @@ def plan_staffing(
         max_replications=max_replications,
         fte_hours_per_week=fte_hours_per_week,
     )
+    scenario = require_scenario(scenario)
     settings.check()
     check_run_settings(replications, workers, seed)
     if replications < 2:

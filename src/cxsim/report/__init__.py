@@ -60,6 +60,8 @@ def build_report(
     from cxsim.report.automation import automation_sections
 
     runs, notes = load_runs(dirs)
+    for note in notes:
+        print(f"cxsim report: {note}", file=sys.stderr)
     b = pick_baseline(runs, baseline)
     cols = figures.colours(len(runs), b)
     channels = list(dict.fromkeys(ch for r in runs for ch in r.channels))

@@ -2,7 +2,8 @@
 
 A run directory (it has summary.csv) is one scenario. A sweep directory (job subdirectories
 with summary.csv, as `cxsim -m` writes) is one scenario per job, labelled by the values the
-sweep varied. Jobs that failed (error.txt, no summary.csv) are listed in the report's notes.
+sweep varied. Only complete runs count (summary.json, written last, exists); failed and
+incomplete jobs are listed in the report's notes (and on stderr).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from cxsim.rundirs import ERROR_FILE, is_complete
+
 SUMMARY, INTERVALS, DIGEST, CONFIG, CONTACTS, REPLICATIONS = (
     "summary.csv",
     "intervals.csv",
@@ -28,7 +31,9 @@ SUMMARY, INTERVALS, DIGEST, CONFIG, CONTACTS, REPLICATIONS = (
 )
 PLAN, PLAN_SEARCH = "staffing_plan.csv", "staffing_search.json"  # written by a planned job (staffing.mode=plan)
 SUMMARY_COLUMNS = {"scope", "name", "metric", "mean", "ci95"}
-RUN_KEYS = {"replications", "seed", "workers", "progress", "output", "report", "staffing", "objective", "hydra"}
+RUN_KEYS = {
+    "replications", "seed", "workers", "progress", "force", "output", "report", "staffing", "objective", "hydra"
+}
 
 
 class ReportInputError(ValueError):
@@ -265,7 +270,9 @@ def load_runs(dirs: Sequence[str | Path]) -> tuple[list[Run], list[str]]:
         path = Path(d)
         if not path.is_dir():
             raise ReportInputError(f"{path}: no such directory")
-        if (path / SUMMARY).is_file():
+        if (path / SUMMARY).is_file() or (path / DIGEST).is_file() or (path / ".hydra").is_dir():
+            if not is_complete(path):
+                raise ReportInputError(f"{path}: incomplete run (no {DIGEST}: it was killed or is still running)")
             run = _load_run(path)
             run.swept = {k: v for k, v in _job_overrides(path).items() if k.split(".")[0] not in RUN_KEYS}
             runs.append(run)
@@ -275,15 +282,18 @@ def load_runs(dirs: Sequence[str | Path]) -> tuple[list[Run], list[str]]:
             raise ReportInputError(f"{path}: no summary.csv (not a cxsim run directory, nor a sweep of them)")
         loaded = []
         for job in jobs:
-            if (job / SUMMARY).is_file():
+            if is_complete(job):
                 loaded.append(_load_run(job))
                 loaded[-1].swept = _job_overrides(job)
                 loaded[-1].sweep = path
-            else:
-                error = (job / "error.txt").read_text().strip().splitlines() if (job / "error.txt").is_file() else []
+            elif (job / ERROR_FILE).is_file():
+                error = (job / ERROR_FILE).read_text().strip().splitlines()
                 notes.append(f"{path.name}/{job.name}: job failed, not shown ({error[0] if error else 'no results'})")
+            else:
+                why = f"no {DIGEST}: killed or still running"
+                notes.append(f"{path.name}/{job.name}: incomplete job ({why}), not shown")
         if not loaded:
-            raise ReportInputError(f"{path}: no job of this sweep has a summary.csv (all failed?)")
+            raise ReportInputError(f"{path}: no job of this sweep is complete (all failed or incomplete?)")
         swept = [{k: v for k, v in r.swept.items() if k.split(".")[0] not in RUN_KEYS} for r in loaded]
         for run, label in zip(loaded, _sweep_labels(swept), strict=True):
             run.label = label or run.scenario
