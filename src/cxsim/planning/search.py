@@ -182,10 +182,10 @@ class Search:
         plan that meets every target exactly would still show a few clear misses on every check;
         `suspects` (tiers x intervals) keep the per-cell confidence even then."""
         s = self.s
-        z_tier = np.full((self.n_t, self.n_int), self.z(ev, family))
+        z_day = self.z(ev, family)
+        z_tier = np.full((self.n_t, self.n_int), z_day)
         if suspects is not None:
             z_tier[suspects] = self.z(ev)
-        z_day = self.z(ev, family)
         live = ~self.frozen
         shape = (self.n_t, self.n_int)
         fail, close, doubt = (np.zeros(shape, dtype=bool) for _ in range(3))
@@ -293,13 +293,16 @@ class Search:
         """Tier-intervals where a change lowered some queue's SL, on the replications both share
         (common random numbers: an unchanged cell has exactly the same estimate)."""
         n = min(trial.data.shape[0], base.data.shape[0])
-        lower = np.zeros((self.n_t, self.n_int), dtype=bool)
         now, _ = replace(trial, data=trial.data[:n]).service_level()
         before, _ = replace(base, data=base.data[:n]).service_level()
-        worse = np.nan_to_num(now, nan=1.0) < np.nan_to_num(before, nan=1.0) - 1e-12
+        return self.by_tier(np.nan_to_num(now, nan=1.0) < np.nan_to_num(before, nan=1.0) - 1e-12)
+
+    def by_tier(self, cells: np.ndarray) -> np.ndarray:
+        """A per-queue mask (cells x intervals) as tier-intervals: true where any of the tier's queues is."""
+        out = np.zeros((self.n_t, self.n_int), dtype=bool)
         for i, k in enumerate(self.cell_tier):
-            lower[k] |= worse[i]
-        return lower
+            out[k] |= cells[i]
+        return out
 
     def evaluate(
         self, plan: np.ndarray, phase: str, strict: np.ndarray | None = None, base: Evaluation | None = None
@@ -353,23 +356,18 @@ class Search:
     def removable(self, plan: np.ndarray, ev: Evaluation) -> np.ndarray:
         """Tier-intervals where one agent less may be tried: above `min_agents`, outside the warm-up,
         and either judged (enough contacts) or above the analytic start, which sparse intervals keep."""
-        dense = np.zeros_like(plan, dtype=bool)
-        counted = ev.counted() >= self.s.min_contacts
-        for i, k in enumerate(self.cell_tier):
-            dense[k] |= counted[i]
+        dense = self.by_tier(ev.counted() >= self.s.min_contacts)
         return (plan > self.min_heads[:, None]) & ~self.frozen[None, :] & (dense | (plan > self.start))
 
-    def add_phase(self, plan: np.ndarray, phase: str = "start", limit: int | None = None) -> tuple:
-        """Simulate, and add agents wherever the plan misses until nothing does (or the budget ends)."""
-        if phase == "start":
-            self.start = plan.copy()
-        stop = self.s.max_iterations if limit is None else self.ev.simulations + limit
-        ev, j = self.evaluate(plan, phase)
-        while not j.feasible and self.ev.simulations < stop:
+    def add_phase(self, plan: np.ndarray) -> tuple:
+        """From the analytic start, simulate and add heads wherever the plan clearly misses until
+        nothing does (or the budget ends)."""
+        self.start = plan.copy()
+        ev, j = self.evaluate(plan, "start")
+        while not j.feasible and self.budget_left():
             plan = self.add_where_missing(plan, ev, j)
             ev, j = self.evaluate(plan, "add")
-        if phase == "start":
-            self.added = plan.copy()  # where the removals begin
+        self.added = plan.copy()  # where the removals begin
         return plan, ev, j
 
     # ---------------------------------------------------------------- interval target
