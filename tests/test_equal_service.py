@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cxsim.app import COMPARISON_SEED_OFFSET
+from cxsim.planning.search import CHECK_SEED_OFFSET
 from cxsim.report import build_report
 
 CLI = [sys.executable, "-m", "cxsim.cli"]
@@ -32,14 +32,14 @@ def planned_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_each_job_plans_then_reports_the_plan_on_shared_seeds(planned_sweep: Path) -> None:
-    """Both jobs hold the plan's files; their KPI tables are the plan measured on root seed + offset,
-    4 x replications, so the two share customers; the paid hours are the plan's heads x hours."""
+    """Both jobs hold the plan's files; their KPI tables are the plan's fresh-seed check (root seed + offset,
+    4 x replications), so the two share customers; the paid hours are the plan's heads x hours."""
     for job in ("0", "1"):
         d = planned_sweep / job
         for name in ("staffing_plan.csv", "staffing_check.csv", "summary.csv", "replications.csv"):
             assert (d / name).is_file(), (job, name)
         digest = json.loads((d / "summary.json").read_text())
-        assert digest["seed"] == COMPARISON_SEED_OFFSET and digest["replications"] == 16
+        assert digest["seed"] == CHECK_SEED_OFFSET and digest["replications"] == 16
         plan = pd.read_csv(d / "staffing_plan.csv")
         summary = pd.read_csv(d / "summary.csv").set_index(["scope", "name", "metric"])
         warm_h = 1.0  # mmc's warm-up: paid hours count the measured window only

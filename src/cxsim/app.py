@@ -160,17 +160,16 @@ SL_FORMULA_TEXT = {
 }
 
 
-COMPARISON_SEED_OFFSET = 7_919_993  # plan mode: the plan is measured on root seed + this (fresh, shared by every job)
-
-
-def plan_first(cfg: DictConfig, scenario: Scenario, out_dir: Path) -> tuple[Scenario, int, int, str]:
+def plan_first(cfg: DictConfig, scenario: Scenario, out_dir: Path) -> tuple[Scenario, int, int, str, Results | None]:
     """staffing.mode=plan: plan the staffing with `cxsim staff`'s planner, save the plan into `out_dir`.
 
-    Returns the scenario staffed by the plan and the seed and replications to measure it on: the
-    same fresh seeds for every job with the same root seed, so planned scenarios compare paired
-    (common random numbers) whatever each plan's search and check went through."""
+    Returns the scenario staffed by the plan, the seed and replications to measure it on, and the
+    measurement when the planner's fresh-seed check already is it. The check runs on root seed +
+    CHECK_SEED_OFFSET for every job, so planned scenarios compare paired (common random numbers)
+    whatever each plan's search went through; its first `check_replications` are shared by all."""
     from cxsim.planning import plan_staffing
     from cxsim.planning.app import settings_from_config
+    from cxsim.planning.search import CHECK_SEED_OFFSET
 
     settings = settings_from_config(cfg)
     log = (lambda msg: print(msg, file=sys.stderr, flush=True)) if cfg.progress else None
@@ -178,8 +177,9 @@ def plan_first(cfg: DictConfig, scenario: Scenario, out_dir: Path) -> tuple[Scen
         scenario, replications=cfg.replications, seed=cfg.seed, workers=cfg.workers, log=log, **vars(settings)
     )
     plan.save(out_dir)
-    replications = settings.check_replications or 4 * cfg.replications
-    return plan.planned, cfg.seed + COMPARISON_SEED_OFFSET, replications, plan.describe()
+    replications = plan.stats["check_replications"]
+    measured = plan.kpis if plan.kpis.replications == replications and not cfg.output.contacts else None
+    return plan.planned, cfg.seed + CHECK_SEED_OFFSET, replications, plan.describe(), measured
 
 
 def run(cfg: DictConfig, out_dir: Path, overrides: Sequence[str] = (), stream: TextIO = sys.stdout) -> Results:
@@ -189,17 +189,18 @@ def run(cfg: DictConfig, out_dir: Path, overrides: Sequence[str] = (), stream: T
     from cxsim.outputs import write_results
 
     scenario = validate(cfg)
-    seed, replications, described = cfg.seed, cfg.replications, ""
+    seed, replications, described, results = cfg.seed, cfg.replications, "", None
     if planned(cfg):
-        scenario, seed, replications, described = plan_first(cfg, scenario, out_dir)
-    results = simulate(
-        scenario,
-        replications=replications,
-        seed=seed,
-        workers=cfg.workers,
-        contacts=bool(cfg.output.contacts),
-        progress=bool(cfg.progress),
-    )
+        scenario, seed, replications, described, results = plan_first(cfg, scenario, out_dir)
+    if results is None:
+        results = simulate(
+            scenario,
+            replications=replications,
+            seed=seed,
+            workers=cfg.workers,
+            contacts=bool(cfg.output.contacts),
+            progress=bool(cfg.progress),
+        )
     resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
     resolved.pop("hydra", None)
     write_results(results, out_dir, resolved, overrides)

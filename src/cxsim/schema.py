@@ -196,7 +196,7 @@ class StaffingConfig:
     check_replications: int | None = None  # fresh-seed check (null: 4 x replications)
     max_repairs: int = 5
     compare: bool = True  # also simulate the Erlang C and Erlang A plans on the check seeds
-    max_replications: int | None = None  # cap of the sequential decision (null: 16 x replications)
+    max_replications: int | None = None  # cap of the check's sequential decision (null: check_replications)
     fte_hours_per_week: float = 37.5  # paid hours of one full-time equivalent
 
 

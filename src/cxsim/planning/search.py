@@ -7,8 +7,8 @@ for a large shortfall), re-simulate, until nothing misses. 3) Remove: in rounds,
 from every tier-interval j with j = r (mod `spacing`) that is not locked, re-simulate the whole
 horizon with the same seeds; a miss in interval m is blamed on the latest removal at or before m
 in the same tier (queues carry over forward in time only, and removals are `spacing` intervals
-apart, so the blame is unambiguous), which is reverted and locked; repeat until the round is
-clean. Stop when `spacing` consecutive rounds remove nothing: every remaining single removal
+apart, so the blame is unambiguous), which is reverted and locked; the other removals are kept
+(one simulation per round). Stop when `spacing` consecutive rounds remove nothing: every remaining single removal
 was tried and made some interval miss. Day target (`target="day"`): the day's SL per channel and
 queue must meet the target; removals are taken greedily in order of analytic SL loss per unit
 of cost saved, in batches halved on failure; a removal that fails alone is locked.
@@ -20,10 +20,9 @@ misses within the noise is a close call. Cells a removal round may move settle t
 with more replications of the same plan (the first ones kept) up to 2 x `replications`, where the
 estimate decides; elsewhere close calls are no miss (staffing is added only where it clearly
 misses). The search's plan is then re-simulated with fresh seeds (a different root seed:
-independent replications, `check_replications` of them); while only close calls remain they get
-more replications, up to `max_replications`; where a clear miss remains, a head is added and the
-check repeats with new seeds, at most `max_repairs` times. A plan that passes misses no target
-by more than the noise of its check.
+independent replications, `check_replications` of them); where a clear miss remains, a head is
+added and the repaired plan is simulated again on the same seeds, at most `max_repairs` times. A
+plan that passes misses no target by more than the noise of its check.
 
 The plan is in scheduled heads, the unit a roster is written in and paid for; the scenario's
 shrinkage rule turns them into productive agents, in the search as in any run.
@@ -54,7 +53,7 @@ from cxsim.planning.result import StaffingPlan
 from cxsim.scenario import Scenario, require_scenario
 from cxsim.schema import check_run_settings
 
-CHECK_SEED_OFFSET = 1_000_003  # fresh-seed checks use root seed + k * this: independent replications
+CHECK_SEED_OFFSET = 1_000_003  # the fresh-seed check uses root seed + this: independent replications
 TARGETS = ("interval", "day")
 SEARCH_CAP = 2  # close calls in the search get up to this many times `replications`
 
@@ -159,7 +158,8 @@ class Search:
         self.cost_per_head = np.asarray([t.agent_hour_cost * h.interval_s / 3600.0 for t in scn.tiers])
         self.keep = np.asarray([productive_share(t) for t in scn.tiers])
         self.min_heads = np.asarray([heads_for(np.asarray([settings.min_agents]), 1 - k)[0] for k in self.keep])
-        self.max_replications = settings.max_replications or 16 * replications
+        self.check_replications = settings.check_replications or 4 * replications
+        self.max_replications = settings.max_replications or self.check_replications
         self.history: list[dict[str, Any]] = []
 
     # ---------------------------------------------------------------- judging
@@ -390,6 +390,10 @@ class Search:
         return blamed
 
     def remove_by_interval(self, plan: np.ndarray, ev: Evaluation, j: Judgement) -> tuple[np.ndarray, Evaluation]:
+        """Removal rounds (see the module docstring). A round costs one simulation: the removals a
+        miss is blamed on are reverted and locked, the others kept without simulating the plan
+        again, since reverting only adds agents where the round's simulation already passed
+        everywhere else (the next round and the fresh-seed check simulate the kept ones again)."""
         locked = np.zeros_like(plan, dtype=bool)
         column = np.arange(self.n_int)[None, :]
         idle, r = 0, 0
@@ -399,21 +403,16 @@ class Search:
             if not cand.any():
                 idle += 1
                 continue
-            removed = cand.copy()
-            ev_t, j_t = self.evaluate(plan - removed, "remove", self.affected(removed), ev)
-            while not j_t.feasible and removed.any() and self.budget_left():
-                blamed = self.blame(j_t.fail, removed)
-                if not blamed.any():
-                    break
-                removed &= ~blamed
-                locked |= blamed
-                if removed.any():
-                    ev_t, j_t = self.evaluate(plan - removed, "revert", self.affected(removed), ev)
-            if removed.any() and j_t.feasible:
-                plan, ev = plan - removed, ev_t
+            ev_t, j_t = self.evaluate(plan - cand, "remove", self.affected(cand), ev)
+            blamed = np.zeros_like(cand) if j_t.feasible else self.blame(j_t.fail, cand)
+            if j_t.day_fail.any() or (not j_t.feasible and not blamed.any()):
+                blamed = cand  # a miss no single removal explains: the whole round is undone
+            kept = cand & ~blamed
+            locked |= blamed
+            if kept.any():
+                plan, ev = plan - kept, ev_t
                 idle = 0
             else:
-                locked |= removed
                 idle += 1
         return plan, ev
 
@@ -464,12 +463,15 @@ class Search:
     # ---------------------------------------------------------------- check
 
     def check(self, plan: np.ndarray, replications: int) -> tuple[np.ndarray, Evaluation, Judgement, int]:
-        """Re-simulate with fresh seeds; repair misses by adding agents, at most `max_repairs` times."""
+        """Re-simulate with fresh seeds; repair clear misses by adding agents, at most `max_repairs`
+        times, each repaired plan simulated again on the same seeds (common random numbers: a cell
+        the repair cannot reach keeps its verdict, a repaired one is judged again, one by one)."""
+        seed = self.seed + CHECK_SEED_OFFSET
+        repaired = np.zeros_like(plan, dtype=bool)
         for attempt in range(self.s.max_repairs + 1):
-            seed = self.seed + CHECK_SEED_OFFSET * (attempt + 1)
-            lowered = self.suspects = self.affected(plan < self.added)
+            self.suspects = self.affected(plan < self.added) | self.affected(repaired)
             first = self.ev.run(plan, seed, replications, tables=True)
-            ev, j = self.settle(first, self.max_replications, lowered, check=True)
+            ev, j = self.settle(first, self.max_replications, self.suspects, check=True)
             self.log(
                 f"  check {attempt + 1}: seed {seed}, {ev.data.shape[0]} replications: "
                 f"{'meets every target' if j.feasible else f'{int(j.fail.sum() + j.day_fail.sum())} misses'}"
@@ -487,8 +489,9 @@ class Search:
             )
             if j.feasible or attempt == self.s.max_repairs:
                 return plan, ev, j, attempt
-            # repair: a head where the check missed; the next check, on new seeds, judges the whole plan
-            plan = self.add_where_missing(plan, ev, j)
+            repair = self.add_where_missing(plan, ev, j)
+            repaired |= repair > plan
+            plan = repair
         raise AssertionError("unreachable")
 
 
@@ -559,7 +562,7 @@ def plan_staffing(
             else:
                 plan, ev = search.remove_for_day(plan, ev, j)
         searched = evaluator.simulations
-        check_reps = check_replications or 4 * replications
+        check_reps = search.check_replications
         plan, check_ev, check_j, repairs = search.check(plan, check_reps)
         compared = {}
         if settings.compare:
