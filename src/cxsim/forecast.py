@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import signal, special, stats
 
 from cxsim.distributions import Distribution, Empirical, Exponential, Fixed, Gamma, Lognormal, make_distribution
 from cxsim.errors import ConfigError
@@ -147,9 +146,13 @@ def _has_quantile(dist: Distribution | None) -> bool:
 def quantile(dist: Distribution, u: np.ndarray) -> np.ndarray:
     """The `u`-quantiles of a day multiplier (a `_target_` distribution brings its own `ppf`)."""
     if isinstance(dist, Gamma):
+        from scipy import stats  # imported on use (about 1 s): only correlated gamma days need it
+
         shape = 1.0 / dist.cv**2
         return stats.gamma.ppf(u, shape, scale=dist.mean / shape)
     if isinstance(dist, Lognormal):
+        from scipy import special  # imported on use (slow): only correlated lognormal days need it
+
         sigma2 = math.log1p(dist.cv**2)
         return np.exp(math.log(dist.mean) - sigma2 / 2 + math.sqrt(sigma2) * special.ndtri(u))
     if isinstance(dist, Exponential):
@@ -164,6 +167,8 @@ def quantile(dist: Distribution, u: np.ndarray) -> np.ndarray:
 
 def _intraday(error: ForecastError, n: int, rng: np.random.Generator) -> np.ndarray:
     """Mean-1 lognormal multipliers whose logs are a stationary AR(1) with lag-1 correlation rho."""
+    from scipy import signal  # imported on use (about 1 s): only intraday noise needs it
+
     sigma = math.sqrt(math.log1p(error.intraday_cv**2))
     rho = error.intraday_correlation
     shocks = rng.standard_normal(n)
@@ -179,6 +184,8 @@ def realised_volumes(
     n_days = math.ceil(len(channels[0].volumes) / per_day)
     days: dict[int, np.ndarray] = {}
     if correlation is not None:  # Gaussian copula: correlated normals -> uniforms -> quantiles
+        from scipy import special  # imported on use (slow): only correlated channels need it
+
         normals = np.stack(
             [streams(f"forecast/{channels[c].name}").standard_normal(n_days) for c in correlation.channels]
         )
