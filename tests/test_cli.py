@@ -183,13 +183,22 @@ MISTAKES = {
     "negative staff": (["tiers.tier1.staff=-3"], "tiers.tier1.staff: must be >= 0"),
     "probability above 1": (["intents.billing.bot_containment=1.5"], "intents.billing.bot_containment: must be"),
     "mix not summing to 1": (["channels.voice.intents.billing=0.5"], "channels.voice.intents: shares must sum to 1"),
-    "wrong type": (["horizon.days=soon"], "horizon.days:"),
+    "wrong type": (["horizon.days=soon"], "horizon.days: must be a number (got 'soon')"),
+    "not a boolean": (["progress=maybe"], "progress: must be true or false (got 'maybe')"),
     "missing volume file": (["channels.voice.volume_file=nowhere.csv"], "channels.voice.volume_file: file"),
     "missing staff file": (["tiers.tier1.staff=nowhere.csv"], "tiers.tier1.staff: file"),
     "sweep with one bad value": (["-m", "tiers.tier2.staff=10,-1,12"], "tiers.tier2.staff: must be >= 0"),
     "sweep without -m": (["tiers.tier1.staff=10,12"], "tiers.tier1.staff: 'tiers.tier1.staff=10,12' sweeps"),
     "unknown launcher preset": (["-m", "+launcher=moon"], "launcher: unknown launcher preset 'moon'"),
     "zero replications": (["replications=0"], "replications: must be between 1 and 10,000"),
+    "replications beyond the cap as 1e9": (
+        ["replications=1e9"],
+        "replications: must be a whole number between 1 and 10,000 (got 1e+09)",
+    ),
+    "sweep with replications=1e9": (
+        ["-m", "replications=2,1e9"],
+        "replications: must be a whole number between 1 and 10,000 (got 1e+09)",
+    ),
     "false containment that always returns": (
         ["intents.billing.bot_false_containment=1.0"],
         "intents.billing.bot_false_containment: must be below 1",

@@ -37,6 +37,8 @@ from cxsim import ConfigError
         (["costs.agent_hour.tier9=3"], "costs.agent_hour.tier9", "not a tier"),
         (["satisfaction.coefficients.mood=1"], "satisfaction.coefficients.mood", "unknown coefficient"),
         (["channels.voice.concurrency=0"], "channels.voice.concurrency", ">= 1"),
+        (["channels.voice.concurrency=1.5"], "channels.voice.concurrency", "must be a whole number (got 1.5)"),
+        (["horizon.days=soon"], "horizon.days", "must be a number (got 'soon')"),
     ],
 )
 def test_bad_input_names_the_key(overrides: list[str], key: str, rule: str) -> None:

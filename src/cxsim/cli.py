@@ -111,7 +111,9 @@ def _hydra_error(exc: Exception) -> ConfigError:
         key = getattr(cause, "full_key", "") or "overrides"
         return ConfigError(key, "a list cannot replace this mapping on the command line; set its entries instead")
     if cause is not None and getattr(cause, "full_key", None):
-        return ConfigError(cause.full_key, str(cause).splitlines()[0])
+        from cxsim.scenario import omegaconf_error
+
+        return omegaconf_error(cause)
     return ConfigError("overrides", first)
 
 

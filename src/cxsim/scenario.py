@@ -34,7 +34,7 @@ from cxsim.profiles import (
 )
 from cxsim.routing import build_policy
 from cxsim.satisfaction import build_model
-from cxsim.schema import ScenarioConfig
+from cxsim.schema import ScenarioConfig, type_error
 from cxsim.yamlfile import load_yaml
 
 SLA_FORMULAS = ("offered", "answered", "late_abandons", "short_abandons_met")
@@ -147,7 +147,7 @@ def omegaconf_error(exc: OmegaConfBaseException) -> ConfigError:
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if first.startswith("Key '") and "' not in '" in first:
         return ConfigError(key, "unknown key (check the spelling; see docs/reference.md)")
-    return ConfigError(key, first)
+    return type_error(key, first) or ConfigError(key, first)
 
 
 def scenario_names() -> list[str]:

@@ -8,6 +8,7 @@ Keys are the user interface: extend, never rename.
 from __future__ import annotations
 
 import numbers
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -347,14 +348,39 @@ def check_staffing_mode(cfg: Any) -> None:
         raise ConfigError("staffing.mode", f"must be roster or plan (got '{mode}')")
 
 
+RUN_RANGES = {"replications": f"between 1 and {MAX_REPLICATIONS:,}", "workers": ">= 1", "seed": ">= 0"}
+# OmegaConf's refusal to convert a value to a key's schema type (its wording, matched to give ours)
+_NOT_CONVERTED = re.compile(
+    r"Value '(.*)' (?:of type '\w+' could not be converted to (Integer|Float)|is not a valid (bool))"
+)
+
+
 def check_run_settings(replications: int, workers: int, seed: int) -> None:
     """The rules for how an experiment runs: at least one replication and worker, a non-negative seed."""
     for key, value in (("replications", replications), ("workers", workers), ("seed", seed)):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise ConfigError(key, f"must be a whole number (got {value!r})")
     if not 1 <= replications <= MAX_REPLICATIONS:
-        raise ConfigError("replications", f"must be between 1 and {MAX_REPLICATIONS:,} (got {replications})")
+        raise ConfigError("replications", f"must be {RUN_RANGES['replications']} (got {replications})")
     if workers < 1:
-        raise ConfigError("workers", f"must be >= 1 (got {workers})")
+        raise ConfigError("workers", f"must be {RUN_RANGES['workers']} (got {workers})")
     if seed < 0:
-        raise ConfigError("seed", f"must be >= 0 (got {seed})")
+        raise ConfigError("seed", f"must be {RUN_RANGES['seed']} (got {seed})")
+
+
+def type_error(key: str, message: str) -> ConfigError | None:
+    """OmegaConf's message for a value of the wrong type (`replications=1e9`) as the key's rule in
+    cxsim's words, with the run settings' range; None for any other message."""
+    found = _NOT_CONVERTED.match(message)
+    if found is None:
+        return None
+    text, number, _ = found.groups()
+    try:
+        got = f"{float(text):g}"  # 1e9 arrives as '1000000000.0'
+    except ValueError:
+        got = repr(text)
+    if number == "Integer":
+        rule = "must be a whole number" + (f" {RUN_RANGES[key]}" if key in RUN_RANGES else "")
+    else:
+        rule = "must be a number" if number == "Float" else "must be true or false"
+    return ConfigError(key, f"{rule} (got {got})")

@@ -89,6 +89,7 @@ class JobChecker:
         from omegaconf.errors import OmegaConfBaseException
 
         from cxsim.errors import ConfigError
+        from cxsim.schema import type_error
 
         if self.parser is None:
             self.parser = OverridesParser.create()
@@ -115,7 +116,7 @@ class JobChecker:
         except OmegaConfBaseException as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             first = first.replace("$VALUE_TYPE", type(value).__name__).replace("$VALUE", str(value))
-            raise ConfigError(key, first) from None
+            raise type_error(key, first) or ConfigError(key, first) from None
 
     def check(self, post: tuple[str, ...], base_dir: Any) -> bool:
         """Validate the job `post` from plain data; False when it needs the full path instead."""
