@@ -272,7 +272,7 @@ def test_user_mistake_prints_one_line_and_exits_2(
 @pytest.mark.parametrize("case", sorted(MISTAKES))
 def test_user_mistake_through_the_console_script(tmp_path: Path, case: str) -> None:
     """The same mistakes through the installed console script in a subprocess (the default run
-    sends two through it: test_channel_no_tier_serves, test_malformed_volume_csv)."""
+    sends one through it: test_channel_no_tier_serves)."""
     args, expected = MISTAKES[case]
     out = cxsim(tmp_path, *args, f"hydra.run.dir={tmp_path / 'run'}", f"hydra.sweep.dir={tmp_path / 'sweep'}")
     assert out.returncode == 2, (out.stdout, out.stderr)
@@ -292,11 +292,14 @@ def test_channel_no_tier_serves(tmp_path: Path) -> None:
     assert created(tmp_path) == []
 
 
-def test_malformed_volume_csv(tmp_path: Path) -> None:
+def test_malformed_volume_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A volume file with a non-number names the key, the file and the row."""
     path = _malformed_csv(tmp_path)
-    out = cxsim(tmp_path, "scenario=mmc", f"channels.voice.volume_file={path}", f"hydra.run.dir={tmp_path / 'run'}")
-    assert out.returncode == 2
+    args = ("scenario=mmc", f"channels.voice.volume_file={path}", f"hydra.run.dir={tmp_path / 'run'}")
+    code, _, err = cxsim_refused(tmp_path, monkeypatch, capsys, *args)
+    assert code == 2
     rule = f"'{path}' row 3: offered='twelve' is not a number"
-    assert out.stderr.strip() == f"cxsim: error: channels.voice.volume_file: {rule}"
+    assert err.strip() == f"cxsim: error: channels.voice.volume_file: {rule}"
     assert created(tmp_path) == []

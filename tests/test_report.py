@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_cli import cxsim_refused
 
 import cxsim
 from cxsim.outputs import write_results
@@ -135,7 +136,9 @@ def test_failed_jobs_are_listed_not_fatal(sweep_dir: Path, tmp_path: Path) -> No
     assert "job failed" in html
 
 
-def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A directory without summary.csv, or none at all: one `cxsim: error:` line, exit 2, no file."""
     (tmp_path / "empty").mkdir()
     for target in (tmp_path / "empty", tmp_path / "missing"):
@@ -143,9 +146,9 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Capture
         err = capsys.readouterr().err
         assert err.startswith("cxsim: error: ") and err.count("\n") == 1, err
     assert not (tmp_path / "x.html").exists()
-    done = subprocess.run([*CLI, "report", str(tmp_path / "empty")], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2
-    assert done.stderr.startswith("cxsim: error: ") and done.stderr.count("\n") == 1, done.stderr
+    code, out, err = cxsim_refused(tmp_path, monkeypatch, capsys, "report", str(tmp_path / "empty"))
+    assert code == 2 and out == ""  # through the command's entry point: `cxsim report`
+    assert err.startswith("cxsim: error: ") and err.count("\n") == 1, err
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "summary.csv").write_text("a,b\n1,2\n")
     (tmp_path / "bad" / "summary.json").write_text("{}")  # complete, but not a cxsim table
