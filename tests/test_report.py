@@ -28,29 +28,16 @@ CLI = [sys.executable, "-m", "cxsim.cli"]
 
 
 @pytest.fixture(scope="module")
-def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real multirun through the `cxsim -m` command: mmc with 9 and 11 agents, contact records kept."""
-    out = tmp_path_factory.mktemp("sweep") / "mmc"
-    cmd = [
-        *CLI,
-        "-m",
-        "scenario=mmc",
-        "tiers.tier1.staff=9,11",
-        "horizon.days=0.5",
-        "replications=2",
-        "progress=false",
-        "output.contacts=true",
-        f"hydra.sweep.dir={out}",
-    ]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=out.parent)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return out
+def sweep_dir(mmc_sweep: Path) -> Path:
+    """A real multirun through the `cxsim -m` command: mmc with 9 and 11 agents, contact records kept
+    (conftest.py: test_rundirs resumes a copy of the same sweep)."""
+    return mmc_sweep
 
 
 @pytest.fixture(scope="module")
-def sweep_report(sweep_dir: Path) -> Path:
-    """The report of that sweep, built by the real `cxsim report` command."""
-    out = sweep_dir / "report.html"
+def sweep_report(sweep_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report of that sweep, built by the real `cxsim report` command (beside, not in, the shared sweep)."""
+    out = tmp_path_factory.mktemp("report") / "report.html"
     done = subprocess.run([*CLI, "report", str(sweep_dir), "-o", str(out)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"report: {out}" in done.stdout

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import SWEEP
 from test_cli import CXSIM, SHORT, cxsim, cxsim_refused
 
 from cxsim.report.data import ReportInputError, load_runs
@@ -98,23 +100,22 @@ def test_sweep_table_and_report_ignore_incomplete_jobs(tmp_path: Path) -> None:
 
 
 def test_sweep_resumes_skipping_complete_jobs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    mmc_sweep: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A job whose summary.json is gone (killed) is re-run by +resume=DIR; complete ones are
-    skipped; a smaller sweep into the same folder does not report the other's jobs as its own."""
+    skipped; a smaller sweep into the same folder does not report the other's jobs as its own.
+    (The sweep: a copy of conftest's real `cxsim -m` run, resumed with the overrides it was run with.)"""
     sweep = tmp_path / "sweep"
-    args = ["-m", *SHORT, "replications=1", "tiers.tier1.staff=10,12"]
-    first = cxsim(tmp_path, *args, f"hydra.sweep.dir={sweep}")
-    assert first.returncode == 0, first.stderr
+    shutil.copytree(mmc_sweep, sweep)
     before = (sweep / "0" / "summary.json").stat().st_mtime_ns
     (sweep / "1" / "summary.json").unlink()  # as a kill between summary.csv and the marker leaves it
-    resumed = cxsim(tmp_path, *args, f"+resume={sweep}")
+    resumed = cxsim(tmp_path, *SWEEP, f"+resume={sweep}")
     assert resumed.returncode == 0, resumed.stderr
     assert "job 0 already complete" in resumed.stdout
     assert (sweep / "0" / "summary.json").stat().st_mtime_ns == before
     assert (sweep / "1" / "summary.json").is_file()
     assert "2 of 2 jobs succeeded" in resumed.stdout
-    smaller = cxsim(tmp_path, "-m", *SHORT, "replications=1", "tiers.tier1.staff=10", f"+resume={sweep}")
+    smaller = cxsim(tmp_path, *[a.replace("=9,11", "=9") for a in SWEEP], f"+resume={sweep}")
     assert smaller.returncode == 0, smaller.stderr
     assert "ignored job folders of an earlier sweep" in smaller.stderr
     assert set(pd.read_csv(sweep / "sweep_summary.csv")["job"]) == {0}
