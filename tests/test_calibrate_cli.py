@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_cli import cxsim_refused
 
 from cxsim.cli import preflight, register_configs
 from cxsim.errors import ConfigError
@@ -89,22 +90,16 @@ def test_replay_command_writes_the_comparison(calibrated: Path, tmp_path: Path):
     assert (tmp_path / "replay" / "replay.csv").is_file() and (tmp_path / "replay" / "replay.png").is_file()
 
 
-def test_a_bad_log_prints_one_line_exits_2_and_writes_nothing(tmp_path: Path):
+def test_a_bad_log_prints_one_line_exits_2_and_writes_nothing(tmp_path: Path, monkeypatch, capsys):
     log = tmp_path / "inputs" / "bad.csv"
     log.parent.mkdir()
     frame = pd.read_csv(DATA / "sample_contact_log.csv")
     frame.loc[3, "answer"] = "2026-03-01T23:00:00"
     frame.to_csv(log, index=False)
-    done = cxsim(
-        tmp_path,
-        "calibrate",
-        f"log={log}",
-        "calibrate.format=leg",
-        "calibrate.timezone=Europe/Berlin",
-        f"hydra.run.dir={tmp_path / 'out'}",
-    )
-    assert done.returncode == 2
-    assert done.stderr.strip() == (
+    args = ("calibrate", f"log={log}", "calibrate.format=leg", "calibrate.timezone=Europe/Berlin")
+    code, _, err = cxsim_refused(tmp_path, monkeypatch, capsys, *args, f"hydra.run.dir={tmp_path / 'out'}")
+    assert code == 2
+    assert err.strip() == (
         "cxsim: error: log: column 'answer', data row 4: answer before arrival "
         f"(got answer 2026-03-01 23:00:00.000+0100 < arrival {frame.loc[3, 'arrival'].replace('T', ' ')}+0100)"
     )

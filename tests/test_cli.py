@@ -2,7 +2,9 @@
 
 Every run points `hydra.run.dir` / `hydra.sweep.dir` into tmp_path and runs with
 cwd=tmp_path, so nothing lands in the repository's results/. Runs are kept short
-(mmc for half a day, 2 replications) to keep the suite fast.
+(mmc for half a day, 2 replications) to keep the suite fast. User mistakes, refused before
+Hydra starts, go through the command's entry point in-process (a subprocess spends ~3 s
+importing); `-m slow` sends every one through the console script as well.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytest
 import yaml
 from hydra import compose, initialize_config_dir
 
+from cxsim import cli
 from cxsim.cli import register_configs
 from cxsim.paths import configs_dir, scenarios_dir
 
@@ -33,6 +36,32 @@ def cxsim(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [CXSIM, *args], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env, check=False
     )
+
+
+class ReachedHydra(Exception):
+    """Raised instead of starting Hydra: the input passed every check before the launch."""
+
+
+def _no_launch(config_name: str, argv: list[str]) -> None:
+    raise ReachedHydra(argv)
+
+
+def cxsim_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    """Run `cxsim ARGS` in tmp_path through its entry point (`cli.main`) in this process, for an
+    input the command must refuse before Hydra starts; (exit code, stdout, stderr)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "_run_hydra", _no_launch)
+    capsys.readouterr()
+    try:
+        cli.main(list(args))
+    except SystemExit as exc:
+        out = capsys.readouterr()
+        return int(exc.code or 0), out.out, out.err
+    except ReachedHydra:
+        pytest.fail(f"{args}: accepted, Hydra would have started")
+    pytest.fail(f"{args}: returned without an exit code")
 
 
 def created(tmp_path: Path) -> list[str]:
@@ -218,8 +247,32 @@ MISTAKES = {
 
 
 @pytest.mark.parametrize("case", sorted(MISTAKES))
-def test_user_mistake_prints_one_line_and_exits_2(tmp_path: Path, case: str) -> None:
+def test_user_mistake_prints_one_line_and_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
     """A user mistake prints `cxsim: error: <key path>: <rule>`, exits 2, creates nothing."""
+    args, expected = MISTAKES[case]
+    code, out, err = cxsim_refused(
+        tmp_path,
+        monkeypatch,
+        capsys,
+        *args,
+        f"hydra.run.dir={tmp_path / 'run'}",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+    )
+    assert code == 2, (out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"cxsim: error: {expected}"), lines[0]
+    assert out == ""
+    assert created(tmp_path) == [], "nothing may be written before the input is valid"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(MISTAKES))
+def test_user_mistake_through_the_console_script(tmp_path: Path, case: str) -> None:
+    """The same mistakes through the installed console script in a subprocess (the default run
+    sends one through it: test_channel_no_tier_serves)."""
     args, expected = MISTAKES[case]
     out = cxsim(tmp_path, *args, f"hydra.run.dir={tmp_path / 'run'}", f"hydra.sweep.dir={tmp_path / 'sweep'}")
     assert out.returncode == 2, (out.stdout, out.stderr)
@@ -239,11 +292,14 @@ def test_channel_no_tier_serves(tmp_path: Path) -> None:
     assert created(tmp_path) == []
 
 
-def test_malformed_volume_csv(tmp_path: Path) -> None:
+def test_malformed_volume_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A volume file with a non-number names the key, the file and the row."""
     path = _malformed_csv(tmp_path)
-    out = cxsim(tmp_path, "scenario=mmc", f"channels.voice.volume_file={path}", f"hydra.run.dir={tmp_path / 'run'}")
-    assert out.returncode == 2
+    args = ("scenario=mmc", f"channels.voice.volume_file={path}", f"hydra.run.dir={tmp_path / 'run'}")
+    code, _, err = cxsim_refused(tmp_path, monkeypatch, capsys, *args)
+    assert code == 2
     rule = f"'{path}' row 3: offered='twelve' is not a number"
-    assert out.stderr.strip() == f"cxsim: error: channels.voice.volume_file: {rule}"
+    assert err.strip() == f"cxsim: error: channels.voice.volume_file: {rule}"
     assert created(tmp_path) == []

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_cli import cxsim_refused
 
 from cxsim.planning.search import CHECK_SEED_OFFSET
 from cxsim.report import build_report
@@ -63,9 +64,10 @@ def test_report_compares_at_equal_service_with_paired_differences(planned_sweep:
     assert "planned staff of tier1: paid hours" in html
 
 
-def test_a_bad_mode_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    done = subprocess.run([*CLI, "staffing.mode=auto", f"hydra.run.dir={tmp_path / 'r'}"], capture_output=True,
-                          text=True, timeout=120, cwd=tmp_path)  # fmt: skip
-    assert done.returncode == 2
-    assert done.stderr == "cxsim: error: staffing.mode: must be roster or plan (got 'auto')\n"
+def test_a_bad_mode_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = cxsim_refused(tmp_path, monkeypatch, capsys, "staffing.mode=auto", f"hydra.run.dir={tmp_path / 'r'}")
+    assert code == 2
+    assert err == "cxsim: error: staffing.mode: must be roster or plan (got 'auto')\n"
     assert not (tmp_path / "r").exists()

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_cli import cxsim_refused
 
 import cxsim
 from cxsim.outputs import write_results
@@ -27,29 +28,16 @@ CLI = [sys.executable, "-m", "cxsim.cli"]
 
 
 @pytest.fixture(scope="module")
-def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real multirun through the `cxsim -m` command: mmc with 9 and 11 agents, contact records kept."""
-    out = tmp_path_factory.mktemp("sweep") / "mmc"
-    cmd = [
-        *CLI,
-        "-m",
-        "scenario=mmc",
-        "tiers.tier1.staff=9,11",
-        "horizon.days=0.5",
-        "replications=2",
-        "progress=false",
-        "output.contacts=true",
-        f"hydra.sweep.dir={out}",
-    ]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=out.parent)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return out
+def sweep_dir(mmc_sweep: Path) -> Path:
+    """A real multirun through the `cxsim -m` command: mmc with 9 and 11 agents, contact records kept
+    (conftest.py: test_rundirs resumes a copy of the same sweep)."""
+    return mmc_sweep
 
 
 @pytest.fixture(scope="module")
-def sweep_report(sweep_dir: Path) -> Path:
-    """The report of that sweep, built by the real `cxsim report` command."""
-    out = sweep_dir / "report.html"
+def sweep_report(sweep_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report of that sweep, built by the real `cxsim report` command (beside, not in, the shared sweep)."""
+    out = tmp_path_factory.mktemp("report") / "report.html"
     done = subprocess.run([*CLI, "report", str(sweep_dir), "-o", str(out)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"report: {out}" in done.stdout
@@ -135,7 +123,9 @@ def test_failed_jobs_are_listed_not_fatal(sweep_dir: Path, tmp_path: Path) -> No
     assert "job failed" in html
 
 
-def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A directory without summary.csv, or none at all: one `cxsim: error:` line, exit 2, no file."""
     (tmp_path / "empty").mkdir()
     for target in (tmp_path / "empty", tmp_path / "missing"):
@@ -143,9 +133,9 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Capture
         err = capsys.readouterr().err
         assert err.startswith("cxsim: error: ") and err.count("\n") == 1, err
     assert not (tmp_path / "x.html").exists()
-    done = subprocess.run([*CLI, "report", str(tmp_path / "empty")], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2
-    assert done.stderr.startswith("cxsim: error: ") and done.stderr.count("\n") == 1, done.stderr
+    code, out, err = cxsim_refused(tmp_path, monkeypatch, capsys, "report", str(tmp_path / "empty"))
+    assert code == 2 and out == ""  # through the command's entry point: `cxsim report`
+    assert err.startswith("cxsim: error: ") and err.count("\n") == 1, err
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "summary.csv").write_text("a,b\n1,2\n")
     (tmp_path / "bad" / "summary.json").write_text("{}")  # complete, but not a cxsim table

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import integrate, special, stats
 from stats_helpers import within_ci
-from test_cli import cxsim as cxsim_command
+from test_cli import cxsim_refused
 
 import cxsim
 from cxsim import analytic
@@ -129,12 +129,15 @@ def test_console_says_how_often_the_sla_is_met(risky: cxsim.Results) -> None:
     assert "days met" in text.splitlines()[1]
 
 
-def test_cli_rejects_bad_risk_settings_in_one_line(tmp_path: Path) -> None:
+def test_cli_rejects_bad_risk_settings_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A negative cv: `cxsim: error: <key>: <rule>` on one line, exit 2, nothing written (the other rules are
     checked through the API in test_forecast.py)."""
-    out = cxsim_command(tmp_path, "scenario=mmc", "channels.voice.forecast_error={cv:-0.2}", "progress=false")
-    assert out.returncode == 2, (out.stdout, out.stderr)
-    lines = out.stderr.strip().splitlines()
+    args = ("scenario=mmc", "channels.voice.forecast_error={cv:-0.2}", "progress=false")
+    code, out, err = cxsim_refused(tmp_path, monkeypatch, capsys, *args)
+    assert code == 2, (out, err)
+    lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("cxsim: error: "), lines
     assert lines[0].startswith("cxsim: error: channels.voice.forecast_error.cv: must be >= 0")
     assert not (tmp_path / "results").exists() and not (tmp_path / "outputs").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -17,7 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_cli import CXSIM, SHORT, cxsim
+from conftest import SWEEP
+from test_cli import CXSIM, SHORT, cxsim, cxsim_refused
 
 from cxsim.report.data import ReportInputError, load_runs
 from cxsim.rundirs import safe_name
@@ -40,11 +42,13 @@ def test_name_cannot_place_a_run_outside_results(tmp_path: Path) -> None:
     assert safe_name("../..") == "run" and safe_name("ACME / EU") == "ACME_EU"
 
 
-def test_scenario_name_cannot_walk_out_of_the_scenario_folder(tmp_path: Path) -> None:
-    """A scenario choice is a name, not a path."""
-    out = cxsim(tmp_path, "scenario=../../etc/passwd")
-    assert out.returncode == 2
-    assert out.stderr.startswith("cxsim: error: scenario: '../../etc/passwd' is not a scenario name")
+def test_scenario_name_cannot_walk_out_of_the_scenario_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A scenario choice is a name, not a path (refused by the command's entry point, in-process)."""
+    code, _, err = cxsim_refused(tmp_path, monkeypatch, capsys, "scenario=../../etc/passwd")
+    assert code == 2
+    assert err.startswith("cxsim: error: scenario: '../../etc/passwd' is not a scenario name")
     assert not (tmp_path / "results").exists()
 
 
@@ -52,8 +56,14 @@ def test_concurrent_runs_get_their_own_folders(tmp_path: Path) -> None:
     """Two runs started in the same second with different seeds: two folders, each its own seed."""
     env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
     procs = [
-        subprocess.Popen([CXSIM, *SHORT, "replications=1", f"seed={seed}"], cwd=tmp_path, env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [CXSIM, *SHORT, "replications=1", f"seed={seed}"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for seed in (1, 2)
     ]
     for p in procs:
@@ -89,33 +99,39 @@ def test_sweep_table_and_report_ignore_incomplete_jobs(tmp_path: Path) -> None:
         load_runs([sweep / "1"])
 
 
-def test_sweep_resumes_skipping_complete_jobs(tmp_path: Path) -> None:
+def test_sweep_resumes_skipping_complete_jobs(
+    mmc_sweep: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A job whose summary.json is gone (killed) is re-run by +resume=DIR; complete ones are
-    skipped; a smaller sweep into the same folder does not report the other's jobs as its own."""
+    skipped; a smaller sweep into the same folder does not report the other's jobs as its own.
+    (The sweep: a copy of conftest's real `cxsim -m` run, resumed with the overrides it was run with.)"""
     sweep = tmp_path / "sweep"
-    args = ["-m", *SHORT, "replications=1", "tiers.tier1.staff=10,12"]
-    first = cxsim(tmp_path, *args, f"hydra.sweep.dir={sweep}")
-    assert first.returncode == 0, first.stderr
+    shutil.copytree(mmc_sweep, sweep)
     before = (sweep / "0" / "summary.json").stat().st_mtime_ns
     (sweep / "1" / "summary.json").unlink()  # as a kill between summary.csv and the marker leaves it
-    resumed = cxsim(tmp_path, *args, f"+resume={sweep}")
+    resumed = cxsim(tmp_path, *SWEEP, f"+resume={sweep}")
     assert resumed.returncode == 0, resumed.stderr
     assert "job 0 already complete" in resumed.stdout
     assert (sweep / "0" / "summary.json").stat().st_mtime_ns == before
     assert (sweep / "1" / "summary.json").is_file()
     assert "2 of 2 jobs succeeded" in resumed.stdout
-    smaller = cxsim(tmp_path, "-m", *SHORT, "replications=1", "tiers.tier1.staff=10", f"+resume={sweep}")
+    smaller = cxsim(tmp_path, *[a.replace("=9,11", "=9") for a in SWEEP], f"+resume={sweep}")
     assert smaller.returncode == 0, smaller.stderr
     assert "ignored job folders of an earlier sweep" in smaller.stderr
     assert set(pd.read_csv(sweep / "sweep_summary.csv")["job"]) == {0}
-    bad = cxsim(tmp_path, *SHORT, f"+resume={sweep}")
-    assert bad.returncode == 2 and bad.stderr.startswith("cxsim: error: resume: resumes a sweep")
+    code, _, err = cxsim_refused(tmp_path, monkeypatch, capsys, *SHORT, f"+resume={sweep}")
+    assert code == 2 and err.startswith("cxsim: error: resume: resumes a sweep")
 
 
 def _start(tmp_path: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [CXSIM, *args], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True, env={**os.environ, "HYDRA_FULL_ERROR": "0"},
+        [CXSIM, *args],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "HYDRA_FULL_ERROR": "0"},
     )
 
 
@@ -142,7 +158,9 @@ def test_ctrl_c_stops_with_one_line_and_exit_130(tmp_path: Path) -> None:
     assert not (run / "summary.json").exists()
 
 
-def test_kill_9_leaves_an_incomplete_run_the_report_refuses(tmp_path: Path) -> None:
+def test_kill_9_leaves_an_incomplete_run_the_report_refuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """SIGKILL mid-run: no summary.json, no half-written table, and the report says incomplete."""
     run = tmp_path / "run"
     proc = _start(tmp_path, *LONG, f"hydra.run.dir={run}")
@@ -151,5 +169,5 @@ def test_kill_9_leaves_an_incomplete_run_the_report_refuses(tmp_path: Path) -> N
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     assert not (run / "summary.json").exists()
-    out = cxsim(tmp_path, "report", str(run))
-    assert out.returncode == 2 and "incomplete run" in out.stderr, out.stderr
+    code, _, err = cxsim_refused(tmp_path, monkeypatch, capsys, "report", str(run))
+    assert code == 2 and "incomplete run" in err, err

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from omegaconf import OmegaConf
+from test_cli import cxsim_refused
 
 import cxsim
 from cxsim.cli import preflight, register_configs
@@ -218,19 +219,17 @@ def test_preflight_refuses_uncoverable_hours_and_misshapen_requirement(overrides
     assert message in str(err.value)
 
 
-def test_cli_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path):
-    """The real command: exit code 2, `cxsim: error: <key>: <rule>` on one line, no run folder."""
+def test_cli_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    """The command's entry point: exit code 2, `cxsim: error: <key>: <rule>` on one line, no run folder."""
     bad = tmp_path / "req.csv"
     bad.write_text("time,tier1,tier2\n00:00,1,1\n")
     out = tmp_path / "run"
-    proc = subprocess.run(
-        [sys.executable, "-m", "cxsim.cli", "schedule", f"schedule.requirement={bad}", f"hydra.run.dir={out}"],
-        capture_output=True,
-        text=True,
+    code, _, err = cxsim_refused(
+        tmp_path, monkeypatch, capsys, "schedule", f"schedule.requirement={bad}", f"hydra.run.dir={out}"
     )
-    assert proc.returncode == 2, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("cxsim: error: schedule.requirement: "), proc.stderr
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cxsim: error: schedule.requirement: "), err
     assert "escalation" in lines[0] and not out.exists()
 
 

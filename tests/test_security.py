@@ -2,7 +2,8 @@
 
 The exploits of issue 14 go through the real command and the Python API: a `_target_` naming
 a function, a method, a builtin or a standard-library callable (with `_args_`) is refused in
-one line before anything is called, so the file it aims at is untouched.
+one line before anything is called, so the file it aims at is untouched. Scenario files in a
+`--config-dir` go through the command's entry point in-process (refused before Hydra starts).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_cli import created, cxsim
+from test_cli import created, cxsim, cxsim_refused
 
 import cxsim as api
 from cxsim import ConfigError
@@ -73,10 +74,10 @@ def test_a_class_implementing_the_protocol_is_built() -> None:
 
 @pytest.mark.parametrize(
     ("exploit", "override"),
-    [
-        ("open for writing", "++tiers.tier1.handle_time.voice={spec}"),
+    [  # os._exit is the one only a real process shows (exit 0, not 2); the API test covers every exploit
+        pytest.param("open for writing", "++tiers.tier1.handle_time.voice={spec}", marks=pytest.mark.slow),
         ("os._exit", "routing.policy={spec}"),
-        ("time.sleep", "satisfaction.model={spec}"),
+        pytest.param("time.sleep", "satisfaction.model={spec}", marks=pytest.mark.slow),
     ],
 )
 def test_command_refuses_exploits_in_one_line(tmp_path: Path, exploit: str, override: str) -> None:
@@ -101,7 +102,9 @@ def _user_scenario(tmp_path: Path, extra: str) -> str:
     return str(tmp_path / "inputs")
 
 
-def test_shared_scenario_file_cannot_delete_a_file(tmp_path: Path) -> None:
+def test_shared_scenario_file_cannot_delete_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A scenario file with Path.unlink as a handle time: refused, the file survives."""
     victim = _victim(tmp_path)
     conf = _user_scenario(tmp_path, "")
@@ -111,20 +114,24 @@ def test_shared_scenario_file_cannot_delete_a_file(tmp_path: Path) -> None:
     end = text.index("\n", text.index("voice:", start))
     exploit = f"handle_time:\n      voice: {{_target_: pathlib.Path.unlink, _args_: ['{victim}']}}"
     path.write_text(text[:start] + exploit + text[end:])
-    out = cxsim(tmp_path, "--config-dir", conf, "scenario=shared", f"hydra.run.dir={tmp_path / 'run'}")
-    assert out.returncode == 2, (out.stdout, out.stderr)
-    assert out.stderr.startswith("cxsim: error: tiers.tier1.handle_time.voice._target_: ")
+    args = ("--config-dir", conf, "scenario=shared", f"hydra.run.dir={tmp_path / 'run'}")
+    code, out, err = cxsim_refused(tmp_path, monkeypatch, capsys, *args)
+    assert code == 2, (out, err)
+    assert err.startswith("cxsim: error: tiers.tier1.handle_time.voice._target_: ") and err.count("\n") == 1, err
     assert victim.read_text() == "keep me"
 
 
-def test_scenario_file_cannot_set_hydra_callbacks(tmp_path: Path) -> None:
+def test_scenario_file_cannot_set_hydra_callbacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`hydra:` in a scenario file (callbacks are instantiated by Hydra, run dirs chosen) is refused."""
     victim = _victim(tmp_path)
     extra = f"hydra:\n  callbacks:\n    evil:\n      _target_: pathlib.Path.unlink\n      _args_: ['{victim}']\n"
     conf = _user_scenario(tmp_path, extra)
-    out = cxsim(tmp_path, "--config-dir", conf, "scenario=shared", f"hydra.run.dir={tmp_path / 'run'}")
-    assert out.returncode == 2, (out.stdout, out.stderr)
-    assert out.stderr.startswith("cxsim: error: hydra: is not allowed in a scenario file")
+    args = ("--config-dir", conf, "scenario=shared", f"hydra.run.dir={tmp_path / 'run'}")
+    code, out, err = cxsim_refused(tmp_path, monkeypatch, capsys, *args)
+    assert code == 2, (out, err)
+    assert err.startswith("cxsim: error: hydra: is not allowed in a scenario file") and err.count("\n") == 1, err
     assert victim.read_text() == "keep me"
     assert not (tmp_path / "run").exists()
 

@@ -48,9 +48,9 @@ def test_mmc_probability_of_wait_matches_erlang_c() -> None:
     assert ok, msg
 
 
-@pytest.mark.parametrize("staff", [9, 12])
+@pytest.mark.parametrize("staff", [9, pytest.param(12, marks=pytest.mark.slow)])
 def test_erlang_c_across_staffing(staff: int) -> None:
-    """The agreement holds at heavy (92.6%) and light (69.4%) occupancy."""
+    """The agreement holds at heavy (92.6%) and light (69.4%, -m slow: 10 agents are checked above) occupancy."""
     scn = cxsim.load_scenario("mmc", ["horizon.days=4", "horizon.warmup_min=120", f"tiers.tier1.staff={staff}"])
     res = cxsim.simulate(scn, replications=20, seed=13)
     theory = analytic.mmc(LAMBDA, MU, staff, threshold=20)

@@ -85,15 +85,23 @@ def test_staff_and_shrinkage_give_productive_agents() -> None:
     assert scn.tiers[0].agents.tolist() == [28] * 48
 
 
+@pytest.mark.slow
 def test_every_sweep_job_is_validated_beyond_a_thousand() -> None:
     """A 2,002-job sweep whose bad value only appears from job 1,001 on is refused before any job
-    runs, and a rule across two swept keys is checked on each combination (warm-up vs horizon)."""
+    runs (8 s of checks: the default run refuses a bad middle job of a short sweep in test_cli)."""
     from cxsim.cli import preflight, register_configs
 
     register_configs()
     with pytest.raises(ConfigError) as info:
         preflight("config", ["tiers.tier2.staff=5,-1", "tiers.tier1.staff=range(1,1002)"], True, None)
     assert info.value.key == "tiers.tier2.staff" and ">= 0" in info.value.rule
+
+
+def test_a_rule_across_two_swept_keys_is_checked_on_each_combination() -> None:
+    """Warm-up vs horizon: one bad combination of two swept keys is refused; all-valid ones pass."""
+    from cxsim.cli import preflight, register_configs
+
+    register_configs()
     with pytest.raises(ConfigError) as info:
         preflight("config", ["horizon.days=1,0.5", "horizon.warmup_min=0,1000"], True, None)
     assert info.value.key == "horizon.warmup_min"
