@@ -199,6 +199,7 @@ class StaffingConfig:
     compare: bool = True  # also simulate the Erlang C and Erlang A plans on the check seeds
     max_replications: int | None = None  # cap of the check's sequential decision (null: check_replications)
     fte_hours_per_week: float = 37.5  # paid hours of one full-time equivalent
+    confidence_of_meeting: float | None = None  # e.g. 0.9: meet every target on this share of days (null: on average)
 
 
 @dataclass

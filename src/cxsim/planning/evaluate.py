@@ -174,6 +174,11 @@ class Evaluation:
         p = self._parts(day)
         return ratio(p["num"], p["den"])
 
+    def sl_counts(self, day: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Per replication, the SL numerator and denominator per cell and interval (or over the day)."""
+        p = self._parts(day)
+        return p["num"], p["den"]
+
     def abandon_rate(self, day: bool = False) -> tuple[np.ndarray, np.ndarray]:
         p = self._parts(day)
         return ratio(p["abandoned"], p["offered"])

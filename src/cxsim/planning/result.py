@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from cxsim.experiment import Results
+from cxsim.planning import risk_judge
 from cxsim.planning.load import productive_share
 from cxsim.scenario import Scenario
 
@@ -24,7 +25,7 @@ CHECK_FILE = "staffing_check.csv"
 FIGURE_FILE = "staffing_comparison.png"
 ANALYTIC_FILE = "staffing_analytic.csv"
 SEARCH_FILE = "staffing_search.json"
-PLAN_LABELS = {"erlang_c": "Erlang C", "erlang_a": "Erlang A", "simulated": "simulated"}
+PLAN_LABELS = {"erlang_c": "Erlang C", "erlang_a": "Erlang A", "simulated": "simulated", "simulated_mean": "mean-based"}
 
 
 def plan_frame(scn: Scenario, heads: np.ndarray) -> pd.DataFrame:
@@ -82,10 +83,14 @@ def fte(scn: Scenario, heads: np.ndarray, hours_per_week: float) -> np.ndarray:
 def _check_frame(search: Search, ev: Evaluation, j: Judgement) -> pd.DataFrame:
     """Per queue and interval on the fresh seeds: offered, SL (±95%), target, abandonment, occupancy;
     `judged`: outside the warm-up and with enough contacts; `close_call`: below target but within the
-    noise; `ok`: not judged, or no clear miss (SL + z x standard error reaches the target)."""
+    noise; `ok`: not judged, or no clear miss (SL + z x standard error reaches the target). With
+    `confidence_of_meeting`, `days_met` is the share of replications meeting the target, and it is
+    what `close_call` and `ok` hold to the required share."""
 
     scn, h = search.scn, search.scn.horizon
-    est, se = ev.service_level()
+    est, sl_se = ev.service_level()
+    rule = search.sl_terms(ev, search.cell_targets)  # the mean SL, or the share of days meeting the target
+    shown, se, limit = rule.estimate, rule.se, np.broadcast_to(rule.limit, est.shape)
     ab, _ = ev.abandon_rate()
     occ, _ = ev.occupancy()
     offered = ev.offered()
@@ -102,21 +107,34 @@ def _check_frame(search: Search, ev: Evaluation, j: Judgement) -> pd.DataFrame:
                     "stage": st.stage,
                     "offered": offered[i],
                     "service_level": est[i],
-                    "sl_ci95": 1.96 * se[i],
+                    "sl_ci95": 1.96 * sl_se[i],
                     "target": search.cell_targets[i],
                     "abandon_rate": ab[i],
                     "occupancy": occ[st.tier],
                     "judged": judged[i],
                     "close_call": judged[i]
-                    & (np.nan_to_num(est[i], nan=1.0) < search.cell_targets[i] - 1e-12)
-                    & (np.nan_to_num(est[i] + z[i] * se[i], nan=1.0) >= search.cell_targets[i] - 1e-12),
-                    "ok": ~judged[i]
-                    | (np.nan_to_num(est[i] + z[i] * se[i], nan=1.0) >= search.cell_targets[i] - 1e-12),
+                    & (np.nan_to_num(shown[i], nan=1.0) < limit[i] - 1e-12)
+                    & (np.nan_to_num(shown[i] + z[i] * se[i], nan=1.0) >= limit[i] - 1e-12),
+                    "ok": ~judged[i] | (np.nan_to_num(shown[i] + z[i] * se[i], nan=1.0) >= limit[i] - 1e-12),
                     "day_ok": not j.day_fail[i],
                 }
             )
         )
+        if search.s.confidence_of_meeting is not None:
+            frames[-1].insert(frames[-1].columns.get_loc("target") + 1, "days_met", shown[i])
     return pd.concat(frames, ignore_index=True)
+
+
+def days_met(search: Search, ev: Evaluation) -> tuple[np.ndarray, np.ndarray]:
+    """Per queue, the share of replication-days meeting its target over the day, and the lowest
+    share of days any judged interval meets it on (nan when none is judged)."""
+    ev.live = ~search.frozen
+    num, den = (x[..., 0] for x in ev.sl_counts(day=True))
+    day, _ = risk_judge.share_of_days(num, den, search.day_target(ev))
+    share, _ = risk_judge.share_of_days(*ev.sl_counts(), search.cell_targets)
+    judged = (ev.counted() >= search.s.min_contacts) & ~search.frozen[None, :]
+    worst = np.where(judged.any(1), np.where(judged, share, np.inf).min(1), np.nan)
+    return day, worst
 
 
 def _summary_row(search: Search, name: str, heads: np.ndarray, ev: Evaluation | None, j: Judgement | None) -> dict:
@@ -139,20 +157,26 @@ def _summary_row(search: Search, name: str, heads: np.ndarray, ev: Evaluation | 
         row["meets_every_target"] = bool(j.feasible)
         d_est, _ = ev.service_level(day=True)
         est, _ = ev.service_level()
+        met = days_met(search, ev) if search.s.confidence_of_meeting is not None else None
         for i, st in enumerate(search.stages):
             if st.stage == 0:
                 name_c = scn.channels[st.channel].name
                 row[f"sl_{name_c}"] = float(d_est[i, 0])
                 live = ~search.frozen & ~np.isnan(est[i])
                 row[f"min_sl_{name_c}"] = float(est[i][live].min()) if live.any() else float("nan")
+                if met is not None:
+                    row[f"days_met_{name_c}"] = float(met[0][i])
+                    row[f"worst_interval_days_met_{name_c}"] = float(met[1][i])
     return row
 
 
 @dataclass
 class StaffingPlan:
     """The planner's answer. `.plan` is the staffing table; `.kpis` the plan re-simulated on fresh
-    seeds; `.erlang_c` / `.erlang_a` the analytic plans; `.comparison` one row per plan (cost, SL);
-    `.check` per queue and interval on the fresh seeds; `.save(dir)` writes files and the figure."""
+    seeds; `.erlang_c` / `.erlang_a` the analytic plans; `.simulated_mean` the mean-based plan beside
+    a risk-based one (`confidence_of_meeting` with `compare`); `.comparison` one row per plan (cost,
+    SL, days met); `.check` per queue and interval on the fresh seeds; `.save(dir)` writes files and
+    the figure."""
 
     scenario: Scenario
     planned: Scenario  # the scenario with the plan's staffing: simulate it, or save its YAML
@@ -166,6 +190,7 @@ class StaffingPlan:
     meets_target: bool
     settings: dict[str, Any]
     stats: dict[str, Any] = field(default_factory=dict)
+    simulated_mean: pd.DataFrame | None = None
 
     @classmethod
     def build(
@@ -180,7 +205,7 @@ class StaffingPlan:
     ) -> StaffingPlan:
         ev, j = check
         rows = [_summary_row(search, "simulated", plans["simulated"], ev, j)]
-        for name in ("erlang_a", "erlang_c"):
+        for name in (n for n in ("erlang_a", "erlang_c", "simulated_mean") if n in plans):
             other = compared.get(name, (None, None))
             rows.append(_summary_row(search, name, plans[name], *other))
         assert ev.results is not None
@@ -197,14 +222,39 @@ class StaffingPlan:
             meets_target=bool(j.feasible),
             settings={k: v for k, v in vars(search.s).items()},
             stats=stats,
+            simulated_mean=plan_frame(scenario, plans["simulated_mean"]) if "simulated_mean" in plans else None,
         )
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The plans this answer holds: simulated, erlang_a, erlang_c (and simulated_mean)."""
+        return ("simulated", "erlang_a", "erlang_c") + (("simulated_mean",) if self.simulated_mean is not None else ())
+
+    def label(self, which: str) -> str:
+        """A plan's name for people: the risk-based plan says its share of days."""
+        share = self.settings.get("confidence_of_meeting")
+        if which == "simulated" and share is not None:
+            return f"simulated, {share:.0%} of days"
+        return PLAN_LABELS[which]
+
+    def days_met(self, which: str) -> float:
+        """The share of check days a plan meets its targets on, for the rule planned to: the worst
+        channel's day (target=day) or its worst judged interval (target=interval); nan without
+        `confidence_of_meeting` or when the plan was not simulated."""
+        prefix = "days_met_" if self.settings.get("target") == "day" else "worst_interval_days_met_"
+        row = self.comparison.set_index("plan").loc[which]
+        values = [row[c] for c in self.comparison.columns if c.startswith(prefix)]
+        return float(np.nanmin(values)) if values and not np.isnan(values).all() else float("nan")
+
     def _table(self, which: str) -> pd.DataFrame:
-        return {"simulated": self.plan, "erlang_a": self.erlang_a, "erlang_c": self.erlang_c}[which]
+        tables = {"simulated": self.plan, "erlang_a": self.erlang_a, "erlang_c": self.erlang_c}
+        if self.simulated_mean is not None:
+            tables["simulated_mean"] = self.simulated_mean
+        return tables[which]
 
     def agents(self, which: str = "simulated") -> pd.DataFrame:
         """Productive agents (on average) per interval (rows) and tier (columns) of one plan:
-        simulated, erlang_a, erlang_c."""
+        simulated, erlang_a, erlang_c (or simulated_mean, when planned)."""
         return self._table(which).pivot(index="interval_start", columns="tier", values="agents")[
             [t.name for t in self.scenario.tiers]
         ]
@@ -225,8 +275,9 @@ class StaffingPlan:
         return wide_plan(self.scenario, self.heads().to_numpy().T)
 
     def figure(self):
-        """Erlang C vs Erlang A vs simulated heads per interval and tier, each with its cost, paid
-        hours and misses on the check's seeds, and the simulated plan's entry-queue SL per channel."""
+        """Erlang C vs Erlang A vs simulated heads per interval and tier (and the mean-based plan beside
+        a risk-based one), each with its cost, paid hours, misses and days met on the check's seeds,
+        and the simulated plan's entry-queue SL (and share of days meeting the target) per channel."""
         from matplotlib.figure import Figure
         from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
 
@@ -239,30 +290,36 @@ class StaffingPlan:
             "erlang_c": {"color": "#d62728", "linestyle": "--"},
             "erlang_a": {"color": "#ff7f0e", "linestyle": ":"},
             "simulated": {"color": "#1f77b4", "linestyle": "-", "linewidth": 2.0},
+            "simulated_mean": {"color": "#2ca02c", "linestyle": "-.", "linewidth": 1.5},
         }
         summary = self.comparison.set_index("plan")
+        share = self.settings.get("confidence_of_meeting")
+        legend_title = "plan: cost, paid hours; misses on fresh seeds"
+        if share is not None:
+            worst = "worst channel's day" if self.settings.get("target") == "day" else "worst interval"
+            legend_title += f", days met ({worst})"
         for ax, tier in zip(axes, tiers, strict=False):
-            for name in ("erlang_c", "erlang_a", "simulated"):
+            for name in (n for n in ("erlang_c", "erlang_a", "simulated_mean", "simulated") if n in self.names):
                 rows = self._table(name)
                 rows = rows[rows.tier == tier]
                 x = rows["interval_start"].to_numpy() / 3600.0
                 y = rows["heads"].to_numpy()
                 misses = summary.loc[name].get("intervals_missing", float("nan"))
                 verdict = "not checked" if misses != misses else f"{int(misses)} misses"
+                met = self.days_met(name)
                 ax.step(
                     np.r_[x, x[-1] + hours],
                     np.r_[y, y[-1]],
                     where="post",
-                    label=f"{PLAN_LABELS[name]}: {rows['cost'].sum():,.0f}, "
-                    f"{rows['heads'].sum() * hours:,.0f} paid h; plan: {verdict}",
+                    label=f"{self.label(name)}: {rows['cost'].sum():,.0f}, "
+                    f"{rows['heads'].sum() * hours:,.0f} paid h; plan: {verdict}"
+                    + ("" if met != met else f", {met:.0%} of days"),
                     **styles[name],
                 )
             ax.set_ylabel(f"{tier}\nscheduled heads")
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_ylim(bottom=0)
-            ax.legend(
-                loc="upper left", fontsize=8, title="plan: cost, paid hours; misses on fresh seeds", title_fontsize=8
-            )
+            ax.legend(loc="upper left", fontsize=8, title=legend_title, title_fontsize=8)
             ax.grid(alpha=0.3)
         ax = axes[-1]
         entry = self.check[(self.check.stage == 0) & self.check.judged]
@@ -277,6 +334,12 @@ class StaffingPlan:
                 linestyle=":",
                 linewidth=1,
             )
+            if share is not None and self.settings.get("target") == "interval":
+                ax.plot(
+                    x, rows["days_met"], marker="x", linestyle="--", color=line.get_color(), label=f"{name} days met"
+                )
+        if share is not None and self.settings.get("target") == "interval":
+            ax.axhline(share, color="grey", linewidth=1, linestyle="--", label=f"required share of days {share:.0%}")
         ax.set_ylabel("service level\n(simulated plan)")
         days = scn.horizon.n_intervals * hours / 24.0
         ax.xaxis.set_major_locator(MultipleLocator(2 if days <= 1 else 12 if days <= 3 else 24))
@@ -289,8 +352,15 @@ class StaffingPlan:
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right", fontsize=8, ncol=3)
+        versus = "simulated plan vs Erlang C and Erlang A"
+        if share is not None:
+            versus = f"plan meeting every target on {share:.0%} of days vs " + (
+                "the mean-based plan, Erlang C and Erlang A"
+                if "simulated_mean" in self.names
+                else "Erlang C and Erlang A"
+            )
         fig.suptitle(
-            f"{scn.name}: scheduled heads per interval (simulated plan vs Erlang C and Erlang A)"
+            f"{scn.name}: scheduled heads per interval ({versus})"
             + ("" if self.meets_target else " — the simulated plan misses a target on fresh seeds")
         )
         return fig
@@ -325,13 +395,20 @@ class StaffingPlan:
         """A few lines for the terminal: cost of each plan and whether the plan meets its targets."""
         c = self.comparison.set_index("plan")
         hours_per_week = self.settings.get("fte_hours_per_week", 37.5)
-        lines = [f"{'plan':<10}{'paid h':>10}{f'FTE@{hours_per_week:g}h':>10}{'cost':>12}{'misses':>8}"]
-        for name in ("simulated", "erlang_a", "erlang_c"):
+        risk = self.settings.get("confidence_of_meeting") is not None
+        width = max(10, *(len(self.label(n)) + 2 for n in self.names))
+        lines = [
+            f"{'plan':<{width}}{'paid h':>10}{f'FTE@{hours_per_week:g}h':>10}{'cost':>12}{'misses':>8}"
+            + (f"{'days met':>10}" if risk else "")
+        ]
+        for name in self.names:
             row = c.loc[name]
             misses = row.get("intervals_missing", float("nan"))
+            met = self.days_met(name)
             lines.append(
-                f"{PLAN_LABELS[name]:<10}{row['paid_hours']:>10,.0f}{row['fte']:>10,.1f}{row['cost']:>12,.0f}"
+                f"{self.label(name):<{width}}{row['paid_hours']:>10,.0f}{row['fte']:>10,.1f}{row['cost']:>12,.0f}"
                 f"{'-' if misses != misses else int(misses):>8}"
+                + ((f"{met:>10.0%}" if met == met else f"{'-':>10}") if risk else "")
             )
         s = self.stats
         lines.append(

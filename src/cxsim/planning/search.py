@@ -39,6 +39,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from cxsim.errors import ConfigError
+from cxsim.planning import risk_judge
 from cxsim.planning.evaluate import Evaluation, Evaluator, staffed_scenario
 from cxsim.planning.load import (
     Stage,
@@ -100,6 +101,7 @@ class Settings:
     compare: bool = True
     max_replications: int | None = None
     fte_hours_per_week: float = 37.5
+    confidence_of_meeting: float | None = None
 
     def check(self) -> None:
         """Raise ConfigError naming the key for a setting out of range."""
@@ -132,6 +134,9 @@ class Settings:
             unknown = set(self.transfer_sla) - {"answer_within_s", "target"}
             if unknown:
                 raise ConfigError(f"staffing.transfer_sla.{sorted(unknown)[0]}", "unknown key")
+        share = self.confidence_of_meeting
+        if share is not None and not 0 < share < 1:
+            raise ConfigError("staffing.confidence_of_meeting", f"must be in (0, 1) or null (got {share})")
 
 
 class Search:
@@ -217,20 +222,15 @@ class Search:
 
         ev.live = live  # day totals leave out the warm-up, as summary.csv does
         z_cell = z_tier[self.cell_tier]
-        est, se = ev.service_level()
         # an interval is judged only with enough contacts (pooled over replications) to say anything
         dense = ev.counted() >= s.min_contacts
-        est_dense = np.where(dense & live, est, np.nan)
-        offered = ev.offered()
-        weights = np.where(offered.sum(1, keepdims=True) > 0, offered, 1.0)
-        day_target = (self.cell_targets * weights).sum(1) / weights.sum(1)
-        d_est, d_se = ev.service_level(day=True)
         # the day's SL: the target with target=day, a check on the sparse intervals with target=interval
-        mark_day(misses(d_est[:, 0], d_se[:, 0], day_target, below=True, z=z_day))
-        if s.target == "interval":
-            mark(misses(est_dense, se, self.cell_targets, below=True, z=z_cell), self.cell_targets - est)
-        elif s.interval_floor is not None:
-            mark(misses(est_dense, se, s.interval_floor, below=True, z=z_cell), s.interval_floor - est)
+        d = self.sl_terms(ev, self.day_target(ev), day=True)
+        mark_day(misses(d.estimate, d.se, d.limit, below=True, z=z_day))
+        floor = self.cell_targets if s.target == "interval" else s.interval_floor
+        if floor is not None:
+            t = self.sl_terms(ev, floor)
+            mark(misses(np.where(dense & live, t.estimate, np.nan), t.se, t.limit, below=True, z=z_cell), t.shortfall)
         if s.max_abandon is not None:
             a_est, a_se = ev.abandon_rate(day=s.target == "day")
             z_ab = z_cell if s.target == "interval" else z_day
@@ -249,6 +249,32 @@ class Search:
             doubt |= unsure
             short = np.where(clear, np.maximum(short, 0.05), short)
         return Judgement(fail, short, day_fail, close, day_close, doubt, day_doubt)
+
+    def day_target(self, ev: Evaluation) -> np.ndarray:
+        """Each cell's target over the day: its interval targets weighted by the contacts offered."""
+        offered = ev.offered()
+        weights = np.where(offered.sum(1, keepdims=True) > 0, offered, 1.0)
+        return (self.cell_targets * weights).sum(1) / weights.sum(1)
+
+    def sl_terms(self, ev: Evaluation, target: np.ndarray | float, day: bool = False) -> risk_judge.Terms:
+        """An SL constraint per cell and interval (or over the day): the mean SL must reach `target`,
+        or with `confidence_of_meeting` p, the share of replication-days meeting `target` must reach p."""
+        share = self.s.confidence_of_meeting
+        if share is None:
+            est, se = (x[:, 0] if day else x for x in ev.service_level(day))
+            return risk_judge.Terms(est, se, target, target - est)
+        num, den = (x[..., 0] if day else x for x in ev.sl_counts(day))
+        return risk_judge.terms(num, den, target, share)
+
+    def sl_on_missed_days(self, ev: Evaluation, day_fail: np.ndarray) -> np.ndarray:
+        """SL per cell and interval where a day-level miss adds agents: pooled over all replications,
+        or with `confidence_of_meeting`, over the days the cell missed (where the risk lies)."""
+        if self.s.confidence_of_meeting is None:
+            return ev.service_level()[0]
+        ev.live = ~self.frozen
+        num_day, den_day = (x[..., 0] for x in ev.sl_counts(day=True))
+        missed = ~risk_judge.met(num_day, den_day, self.day_target(ev)) & day_fail[None, :]
+        return risk_judge.sl_on_missed_days(*ev.sl_counts(), missed)
 
     # ---------------------------------------------------------------- helpers
 
@@ -342,7 +368,7 @@ class Search:
         step = np.ceil((1 + (j.shortfall > 0.10) + (j.shortfall > 0.25)) / self.keep[:, None] - 1e-9)
         plan[j.fail] += step[j.fail].astype(plan.dtype)
         if j.day_fail.any():
-            est, _ = ev.service_level()
+            est = self.sl_on_missed_days(ev, j.day_fail)
             for i in np.flatnonzero(j.day_fail):
                 k = self.cell_tier[i]
                 gap = np.where(self.frozen, -np.inf, np.nan_to_num(self.cell_targets[i] - est[i], nan=-np.inf))
@@ -369,6 +395,14 @@ class Search:
             ev, j = self.evaluate(plan, "add")
         self.added = plan.copy()  # where the removals begin
         return plan, ev, j
+
+    def find(self, start: np.ndarray) -> np.ndarray:
+        """The search's plan before the check: add from `start`, then remove (module docstring)."""
+        plan, ev, j = self.add_phase(start.copy())
+        if j.feasible:
+            remove = self.remove_by_interval if self.s.target == "interval" else self.remove_for_day
+            plan, ev = remove(plan, ev, j)
+        return plan
 
     # ---------------------------------------------------------------- interval target
 
@@ -516,6 +550,7 @@ def plan_staffing(
     compare: bool = True,
     max_replications: int | None = None,
     fte_hours_per_week: float = 37.5,
+    confidence_of_meeting: float | None = None,
     log: Callable[[str], None] | None = None,
 ) -> StaffingPlan:
     """The fewest scheduled heads per tier and interval meeting every channel's SLA, found by simulation.
@@ -523,6 +558,8 @@ def plan_staffing(
     Starts from Erlang A (Erlang C where nobody abandons) on the load reaching each tier, corrects
     by simulation with common random numbers (`replications` of root `seed`), then re-checks the
     plan with fresh seeds. See docs/planning.md for the algorithm, its stopping rule and guard.
+    With `confidence_of_meeting` p, every target must be met on a share p of the replication-days
+    instead of on average; `compare` then also plans by the mean, as `simulated_mean` (docs/risk.md).
     """
     settings = Settings(
         target=target,
@@ -541,6 +578,7 @@ def plan_staffing(
         compare=compare,
         max_replications=max_replications,
         fte_hours_per_week=fte_hours_per_week,
+        confidence_of_meeting=confidence_of_meeting,
     )
     scenario = require_scenario(scenario)
     settings.check()
@@ -555,19 +593,17 @@ def plan_staffing(
         args = (settings.max_occupancy, settings.max_abandon, settings.min_agents)
         erlang_c, erlang_a = (search.in_heads(analytic_plan(scenario, search.stages, e, *args)) for e in "CA")
         say(f"{scenario.name}: planning {search.n_t} tiers x {search.n_int} intervals, target per {target}")
-        plan, ev, j = search.add_phase(erlang_a.copy())
-        if j.feasible:
-            if target == "interval":
-                plan, ev = search.remove_by_interval(plan, ev, j)
-            else:
-                plan, ev = search.remove_for_day(plan, ev, j)
+        plan = search.find(erlang_a)
         searched = evaluator.simulations
         check_reps = search.check_replications
         plan, check_ev, check_j, repairs = search.check(plan, check_reps)
+        plans = {"simulated": plan, "erlang_a": erlang_a, "erlang_c": erlang_c}
         compared = {}
         if settings.compare:
-            for name, other in (("erlang_c", erlang_c), ("erlang_a", erlang_a)):
-                other_ev = evaluator.run(other, check_ev.seed, check_ev.data.shape[0], tables=False)
+            if confidence_of_meeting is not None:
+                plans["simulated_mean"] = mean_based_plan(search, erlang_a)
+            for name in (n for n in ("erlang_c", "erlang_a", "simulated_mean") if n in plans):
+                other_ev = evaluator.run(plans[name], check_ev.seed, check_ev.data.shape[0], tables=False)
                 compared[name] = (other_ev, search.judge(other_ev, family=True))
         elapsed = time.perf_counter() - started
         say(
@@ -578,7 +614,7 @@ def plan_staffing(
             scenario=scenario,
             planned=staffed_scenario(scenario, plan),
             search=search,
-            plans={"simulated": plan, "erlang_a": erlang_a, "erlang_c": erlang_c},
+            plans=plans,
             check=(check_ev, check_j),
             compared=compared,
             stats={
@@ -596,4 +632,15 @@ def plan_staffing(
         )
 
 
-__all__ = ["CHECK_SEED_OFFSET", "Settings", "plan_staffing"]
+def mean_based_plan(search: Search, start: np.ndarray) -> np.ndarray:
+    """The plan `search`'s settings give with `confidence_of_meeting` null (targets met on average),
+    found and checked the same way on the same seeds: what a risk level costs, for the comparison."""
+    search.log("the mean-based plan, for the comparison (confidence_of_meeting: null)")
+    mean = Search(
+        search.scn, replace(search.s, confidence_of_meeting=None), search.replications, search.seed, search.log
+    )
+    mean.ev = search.ev
+    return mean.check(mean.find(start), mean.check_replications)[0]
+
+
+__all__ = ["CHECK_SEED_OFFSET", "Settings", "mean_based_plan", "plan_staffing"]
