@@ -90,7 +90,7 @@ def _check_frame(search: Search, ev: Evaluation, j: Judgement) -> pd.DataFrame:
     scn, h = search.scn, search.scn.horizon
     est, sl_se = ev.service_level()
     rule = search.sl_terms(ev, search.cell_targets)  # the mean SL, or the share of days meeting the target
-    shown, se, limit = rule.estimate, rule.se, np.broadcast_to(rule.limit, est.shape)
+    value, se, limit = rule.estimate, rule.se, np.broadcast_to(rule.limit, est.shape)
     ab, _ = ev.abandon_rate()
     occ, _ = ev.occupancy()
     offered = ev.offered()
@@ -113,15 +113,15 @@ def _check_frame(search: Search, ev: Evaluation, j: Judgement) -> pd.DataFrame:
                     "occupancy": occ[st.tier],
                     "judged": judged[i],
                     "close_call": judged[i]
-                    & (np.nan_to_num(shown[i], nan=1.0) < limit[i] - 1e-12)
-                    & (np.nan_to_num(shown[i] + z[i] * se[i], nan=1.0) >= limit[i] - 1e-12),
-                    "ok": ~judged[i] | (np.nan_to_num(shown[i] + z[i] * se[i], nan=1.0) >= limit[i] - 1e-12),
+                    & (np.nan_to_num(value[i], nan=1.0) < limit[i] - 1e-12)
+                    & (np.nan_to_num(value[i] + z[i] * se[i], nan=1.0) >= limit[i] - 1e-12),
+                    "ok": ~judged[i] | (np.nan_to_num(value[i] + z[i] * se[i], nan=1.0) >= limit[i] - 1e-12),
                     "day_ok": not j.day_fail[i],
                 }
             )
         )
         if search.s.confidence_of_meeting is not None:
-            frames[-1].insert(frames[-1].columns.get_loc("target") + 1, "days_met", shown[i])
+            frames[-1].insert(frames[-1].columns.get_loc("target") + 1, "days_met", value[i])
     return pd.concat(frames, ignore_index=True)
 
 
