@@ -171,11 +171,16 @@ class Search:
 
     def z(self, ev: Evaluation, family: bool = False) -> float:
         """Standard errors a miss must exceed to be clear: one-sided `confidence` per cell, or for all
-        of an evaluation's judged cells together (Bonferroni over the intervals and the day totals)."""
-        alpha = 1.0 - self.s.confidence
+        of an evaluation's judged cells together (Bonferroni over the intervals and the day totals;
+        with target=day only the day totals, unless an interval floor or occupancy cap judges the
+        intervals too)."""
+        s = self.s
+        alpha = 1.0 - s.confidence
         if family:
-            judged = (ev.counted() >= self.s.min_contacts) & ~self.frozen[None, :]
-            alpha /= max(int(judged.sum()) + len(self.stages), 1)
+            intervals = 0
+            if s.target == "interval" or s.interval_floor is not None or s.max_occupancy is not None:
+                intervals = int(((ev.counted() >= s.min_contacts) & ~self.frozen[None, :]).sum())
+            alpha /= max(intervals + len(self.stages), 1)
         return float(ndtri(1.0 - alpha))
 
     def judge(self, ev: Evaluation, family: bool = False, suspects: np.ndarray | None = None) -> Judgement:
