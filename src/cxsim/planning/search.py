@@ -501,15 +501,16 @@ class Search:
 
     # ---------------------------------------------------------------- check
 
-    def check(self, plan: np.ndarray, replications: int) -> tuple[np.ndarray, Evaluation, Judgement, int]:
-        """Re-simulate with fresh seeds; repair clear misses by adding agents, at most `max_repairs`
-        times, each repaired plan simulated again on the same seeds (common random numbers: a cell
-        the repair cannot reach keeps its verdict, a repaired one is judged again, one by one)."""
+    def check(self, plan: np.ndarray) -> tuple[np.ndarray, Evaluation, Judgement, int]:
+        """Re-simulate with fresh seeds (`check_replications` of them); repair clear misses by adding
+        agents, at most `max_repairs` times, each repaired plan simulated again on the same seeds
+        (common random numbers: a cell the repair cannot reach keeps its verdict, a repaired one is
+        judged again, one by one)."""
         seed = self.seed + CHECK_SEED_OFFSET
         repaired = np.zeros_like(plan, dtype=bool)
         for attempt in range(self.s.max_repairs + 1):
             self.suspects = self.affected(plan < self.added) | self.affected(repaired)
-            first = self.ev.run(plan, seed, replications, tables=True)
+            first = self.ev.run(plan, seed, self.check_replications, tables=True)
             ev, j = self.settle(first, self.max_replications, self.suspects, check=True)
             self.log(
                 f"  check {attempt + 1}: seed {seed}, {ev.data.shape[0]} replications: "
@@ -600,15 +601,22 @@ def plan_staffing(
         say(f"{scenario.name}: planning {search.n_t} tiers x {search.n_int} intervals, target per {target}")
         plan = search.find(erlang_a)
         searched = evaluator.simulations
-        check_reps = search.check_replications
-        plan, check_ev, check_j, repairs = search.check(plan, check_reps)
+        plan, check_ev, check_j, repairs = search.check(plan)
         plans = {"simulated": plan, "erlang_a": erlang_a, "erlang_c": erlang_c}
+        n_check = check_ev.data.shape[0]
+        measured = {}  # plans already simulated on the check's seeds
+        if settings.compare and confidence_of_meeting is not None:
+            plans["simulated_mean"], mean_ev = mean_based_plan(search, erlang_a)
+            if mean_ev.data.shape[0] >= n_check:  # its own check ran on the same seeds
+                first = mean_ev.data[:n_check]
+                measured["simulated_mean"] = replace(mean_ev, data=first, results=None, kpi_tables=None)
         compared = {}
         if settings.compare:
-            if confidence_of_meeting is not None:
-                plans["simulated_mean"] = mean_based_plan(search, erlang_a)
             for name in (n for n in ("erlang_c", "erlang_a", "simulated_mean") if n in plans):
-                other_ev = evaluator.run(plans[name], check_ev.seed, check_ev.data.shape[0], tables=False)
+                if name in measured:
+                    other_ev = measured[name]
+                else:
+                    other_ev = evaluator.run(plans[name], check_ev.seed, n_check, tables=False)
                 compared[name] = (other_ev, search.judge(other_ev, family=True))
         elapsed = time.perf_counter() - started
         say(
@@ -630,22 +638,24 @@ def plan_staffing(
                 "seconds": round(elapsed, 2),
                 "replications": replications,
                 "max_replications": search.max_replications,
-                "check_replications": check_reps,
+                "check_replications": search.check_replications,
                 "seed": seed,
                 "check_seed": check_ev.seed,
             },
         )
 
 
-def mean_based_plan(search: Search, start: np.ndarray) -> np.ndarray:
+def mean_based_plan(search: Search, start: np.ndarray) -> tuple[np.ndarray, Evaluation]:
     """The plan `search`'s settings give with `confidence_of_meeting` null (targets met on average),
-    found and checked the same way on the same seeds: what a risk level costs, for the comparison."""
+    found and checked the same way on the same seeds: what a risk level costs, for the comparison.
+    Returns the plan and its check's evaluation (the check's seeds: the comparison reuses it)."""
     search.log("the mean-based plan, for the comparison (confidence_of_meeting: null)")
     mean = Search(
         search.scn, replace(search.s, confidence_of_meeting=None), search.replications, search.seed, search.log
     )
     mean.ev = search.ev
-    return mean.check(mean.find(start), mean.check_replications)[0]
+    plan, ev, _, _ = mean.check(mean.find(start))
+    return plan, ev
 
 
 __all__ = ["CHECK_SEED_OFFSET", "Settings", "mean_based_plan", "plan_staffing"]
